@@ -1,0 +1,38 @@
+# Two commands on a fresh machine: `make serve` (set up, build, serve) and `make test` (set up, test).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 8001
+READY  := $(VENV)/.ready
+
+.PHONY: setup build validate serve test browser bench clean help
+
+help:                      ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
+
+$(READY): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(READY)
+
+setup: $(READY)            ## create .venv and install the project with its test tools
+
+build: $(READY)            ## compile sources/ into datapackage/, the database and metadata.json
+	$(BIN)/douzelage build
+
+validate: $(READY)         ## check sources/ without writing anything
+	$(BIN)/douzelage validate
+
+serve: build               ## set up, build and serve the site at http://127.0.0.1:$(PORT)/
+	$(BIN)/douzelage serve --port $(PORT)
+
+browser:                   ## install Debian's Chromium for the browser tests, if missing
+	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+	@command -v ogrinfo >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null)
+
+test: $(READY) browser     ## set up and run the whole test suite
+	$(BIN)/pytest -q
+
+clean:                     ## remove the virtual environment and caches
+	rm -rf $(VENV) .pytest_cache build

@@ -1,0 +1,15 @@
+"""Douzelage Open Data: compile hand-curated sources into a Data Package, a GeoJSON map and a Datasette site.
+
+The pipeline runs one way, one module per stage:
+
+    sources.py       read the hand-curated CSV files in sources/ (file, row and column of every cell)
+    table_schema.py  the Table Schemas in scripts/schema/: the single definition of every column
+    model.py         cast the cells to typed rows and derive what follows from them (positions, distances)
+    rules.py         check keys, references and the rules of the domain; every problem, all at once
+    package.py       write the Data Package (CSV + datapackage.json + zip)
+    geojson_map.py   write the GeoJSON map
+    database.py      write the SQLite database that Datasette serves
+    site_metadata.py write Datasette's metadata.json from the schemas and site/queries.yaml
+    publish.py       build everything in a scratch folder, check it, then swap it in at once
+    cli.py           the `douzelage` command line
+"""

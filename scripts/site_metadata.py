@@ -1,0 +1,53 @@
+"""Stage 4d: Datasette's metadata.json, derived from the Table Schemas and site/site.yaml.
+
+Titles, descriptions, column descriptions (with units), licence and source are taken from the
+schemas and the package metadata, so nothing is written twice; site/site.yaml adds only what is
+about the site: label columns, facets, sort orders and canned queries.
+"""
+from __future__ import annotations
+
+import json
+
+import yaml
+
+from .layout import DATABASE_NAME, SITE, TABLES
+from .package import resource_texts
+from .table_schema import fields, package_metadata
+
+
+def column_description(field: dict) -> str:
+    text = field["description"]
+    if field.get("unit"):
+        text += f" Unit: {field['unit']}."
+    return text
+
+
+def metadata() -> dict:
+    pkg = package_metadata()
+    site = yaml.safe_load((SITE / "site.yaml").read_text(encoding="utf-8"))
+    licence = pkg["licenses"][0]
+    source = pkg["sources"][0]
+    common = {"license": licence["name"], "license_url": licence["path"],
+              "source": source["title"], "source_url": source["path"]}
+    texts = resource_texts()
+    tables = {}
+    for table in TABLES:
+        tables[table] = {"title": texts[table]["title"], "description": texts[table]["description"], **common,
+                         "columns": {f["name"]: column_description(f) for f in fields(table)},
+                         **site["tables"].get(table, {})}
+    tables["meetings_map"] = {"title": "Meetings on the map",
+                              "description": "Meetings placed at their host town's position.", **common}
+    tables["distances_both"] = {"title": "Distances, both directions",
+                                "description": "Every distance listed from each of its two towns.", **common}
+    return {
+        "title": pkg["title"],
+        "description": pkg["description"],
+        **common,
+        "databases": {DATABASE_NAME: {"title": pkg["title"], "description": pkg["description"], **common,
+                                      "tables": tables, "queries": site["queries"]}},
+        "plugins": {"datasette-cluster-map": {"latitude_column": "latitude", "longitude_column": "longitude"}},
+    }
+
+
+def metadata_bytes() -> bytes:
+    return (json.dumps(metadata(), ensure_ascii=False, indent=2) + "\n").encode("utf-8")
