@@ -73,6 +73,8 @@ def datasette_args(package: Path = PACKAGE, metadata: Path = METADATA, port: int
     return ["serve", "-i", str(package / DB_FILE), "--metadata", str(metadata),
             "--host", host, "--port", str(port), "--cors",
             "--template-dir", str(SITE / "templates"),
+            "--plugins-dir", str(SITE / "plugins"),
+            "--static", f"assets:{SITE / 'static'}",
             "--static", f"downloads:{package}",
             *[a for k, v in SETTINGS.items() for a in ("--setting", k, _setting_text(v))]]
 

@@ -19,7 +19,8 @@ from scripts.layout import DATABASE_NAME, SITE
 def ds(built, package, db_path):
     metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
     return Datasette(immutables=[str(db_path)], metadata=metadata, settings=SETTINGS,
-                     template_dir=str(SITE / "templates"), static_mounts=[("downloads", str(package))])
+                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"),
+                     static_mounts=[("assets", str(SITE / "static")), ("downloads", str(package))])
 
 
 async def test_towns_json_lists_every_current_member(ds):
