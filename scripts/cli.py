@@ -41,11 +41,10 @@ def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
     """Compile sources into the Data Package, GeoJSON, SQLite database and metadata.json."""
     from .publish import build as run_build
     try:
-        model = run_build(sources, out, metadata)
+        run_build(sources, out, metadata)
     except DataError as e:
         _report(e, fmt)
-    counts = ", ".join(f"{len(t.rows)} {name}" for name, t in model.items())
-    click.echo(f"Built {out}: {counts}")
+    click.echo(f"Built {out} and {metadata}")
 
 
 @main.command()
@@ -55,8 +54,10 @@ def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
 def validate(sources: Path, fmt: str) -> None:
     """Check the sources without writing anything."""
     from .publish import compile_model
+    import tempfile
     try:
-        compile_model(sources)
+        with tempfile.TemporaryDirectory() as tmp:
+            compile_model(sources, Path(tmp) / "staging.db").close()
     except DataError as e:
         _report(e, fmt)
     click.echo('{"valid": true, "problems": []}' if fmt == "json" else f"{sources}: valid")

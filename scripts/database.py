@@ -1,19 +1,18 @@
-"""Stage 4c: the SQLite database that Datasette serves, created from the Table Schemas with sqlite-utils.
+"""Stage 4c: the SQLite database that Datasette serves.
 
-Column types, primary keys, NOT NULL and foreign keys come from the schemas; each foreign-key column
-gets an index; names, themes and descriptions get full-text search; two views serve the map and the
-"nearest towns" question. The rows loaded are the validated, sorted rows of the package.
+Tables are created from the Table Schemas with sqlite-utils (types, primary keys, NOT NULL, foreign
+keys), then filled inside SQLite from the checked staging tables, in primary-key order, so no row
+passes through Python again. Foreign-key columns get indexes; names, themes and descriptions get
+full-text search; two views serve the map of meetings and the "nearest towns" question.
 """
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
 from .layout import TABLES
 from .model import Model
-from .package import sorted_rows
 from .table_schema import fields, schema, sql_type
 
 FULL_TEXT = {
@@ -38,21 +37,37 @@ VIEWS = {
 }
 
 
+def order_by(table: str) -> str:
+    return ", ".join(f'"{k}"' for k in schema(table)["primaryKey"])
+
+
 def write_database(model: Model, path: Path) -> None:
     if path.exists():
         path.unlink()
     db = sqlite_utils.Database(path)
+    db.execute("PRAGMA journal_mode=OFF")
+    db.execute("PRAGMA synchronous=OFF")
+    db.execute("ATTACH DATABASE ? AS staging", [str(model.path)]) if model.path != ":memory:" else None
+    source = "staging" if model.path != ":memory:" else None
     for table in TABLES:
         s = schema(table)
         columns = {f["name"]: SQL_CLASSES[sql_type(f)] for f in fields(table)}
         not_null = {f["name"] for f in fields(table) if f.get("constraints", {}).get("required")}
         fks = [(fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
                for fk in s.get("foreignKeys", [])]
-        db[table].create(columns, pk=s["primaryKey"][0] if len(s["primaryKey"]) == 1 else tuple(s["primaryKey"]),
-                         not_null=not_null, foreign_keys=fks)
-        db[table].insert_all(_sql_rows(sorted_rows(model, table)))
+        pk = s["primaryKey"][0] if len(s["primaryKey"]) == 1 else tuple(s["primaryKey"])
+        db[table].create(columns, pk=pk, not_null=not_null, foreign_keys=fks)
+        cols = ", ".join(f'"{c}"' for c in columns)
+        if source:
+            db.execute(f'INSERT INTO main."{table}" ({cols}) SELECT {cols} FROM {source}."{table}" ORDER BY {order_by(table)}')
+        else:
+            rows = model.conn.execute(f'SELECT {cols} FROM "{table}" ORDER BY {order_by(table)}')
+            db.conn.executemany(f'INSERT INTO "{table}" ({cols}) VALUES ({", ".join("?" * len(columns))})', rows)
         for column, _, _ in fks:
             db[table].create_index([column], find_unique_name=True)
+    db.conn.commit()
+    if source:
+        db.execute("DETACH DATABASE staging")
     for table, columns in FULL_TEXT.items():
         db[table].enable_fts(columns, create_triggers=False, tokenize="unicode61 remove_diacritics 2")
     for name, sql in VIEWS.items():
@@ -60,15 +75,6 @@ def write_database(model: Model, path: Path) -> None:
     problems = db.execute("PRAGMA foreign_key_check").fetchall()
     if problems:
         raise RuntimeError(f"foreign key check failed in the database: {problems[:5]}")
+    db.execute("ANALYZE")
     db.conn.commit()
-    db.vacuum()
     db.close()
-
-
-def _sql_rows(rows: list[dict]):
-    for row in rows:
-        yield {k: (int(v) if isinstance(v, bool) else v) for k, v in row.items()}
-
-
-def connect_readonly(path: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{path}?mode=ro", uri=True)

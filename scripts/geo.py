@@ -12,8 +12,10 @@ _GEOD = Geod(ellps="WGS84")
 
 
 @lru_cache(maxsize=None)
-def _transformer(crs: str) -> Transformer:
-    return Transformer.from_crs(CRS.from_user_input(crs), WGS84, always_xy=True)
+def _transformer(crs: str, inverse: bool = False) -> Transformer:
+    source, target = CRS.from_user_input(crs), WGS84
+    return Transformer.from_crs(target, source, always_xy=True) if inverse else \
+        Transformer.from_crs(source, target, always_xy=True)
 
 
 def to_wgs84(crs: str, x: float, y: float) -> tuple[float, float]:
@@ -34,11 +36,60 @@ def to_wgs84(crs: str, x: float, y: float) -> tuple[float, float]:
 
 def from_wgs84(crs: str, lat: float, lon: float) -> tuple[float, float]:
     """(x, y) in `crs` for a WGS84 position; the inverse of to_wgs84 (used by the tests)."""
-    t = Transformer.from_crs(WGS84, CRS.from_user_input(crs), always_xy=True)
-    return t.transform(lon, lat, errcheck=True)
+    return _transformer(crs, inverse=True).transform(lon, lat, errcheck=True)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
     """Geodesic distance on the WGS84 ellipsoid, in km rounded to 0.1."""
     _, _, metres = _GEOD.inv(lon1, lat1, lon2, lat2)
     return round(metres / 1000, 1)
+
+
+# --- Is a position in its country? ---------------------------------------------------------------
+# Country outlines come from the `countryinfo` package (GeoJSON, generalised): good enough to catch a
+# town put in the wrong country or with latitude and longitude swapped, with a tolerance for generalised
+# coastlines and small states. Distances are measured in ETRS89-LAEA (EPSG:3035), in metres.
+BORDER_TOLERANCE_KM = 25
+_LAEA = "EPSG:3035"
+
+
+@lru_cache(maxsize=None)
+def _country_shape(code: str):
+    import shapely
+    from countryinfo import CountryInfo
+    try:
+        outline = CountryInfo(code).geo_json()
+    except Exception:
+        return None
+    geoms = [shapely.geometry.shape(f["geometry"]) for f in outline.get("features", []) if f.get("geometry")]
+    if not geoms:
+        return None
+    t = _to_laea()
+    shape = shapely.transform(shapely.union_all(geoms), lambda xy: _stack(t.transform(xy[:, 0], xy[:, 1])))
+    shapely.prepare(shape)
+    return shape
+
+
+@lru_cache(maxsize=1)
+def _to_laea() -> Transformer:
+    return Transformer.from_crs(WGS84, _LAEA, always_xy=True)
+
+
+def _stack(xy):
+    import numpy as np
+    return np.column_stack(xy)
+
+
+def km_outside_country(code: str, lats, lons):
+    """For each position, its distance in km to the country's outline (0 inside); None if no outline."""
+    import numpy as np
+    import shapely
+    shape = _country_shape(code)
+    if shape is None:
+        return None
+    lat = np.clip(np.asarray(lats, dtype=float), -89.9, 89.9)
+    lon = np.clip(np.asarray(lons, dtype=float), -180, 180)
+    x, y = _to_laea().transform(lon, lat)
+    points = shapely.points(x, y)
+    km = shapely.distance(shape, points) / 1000
+    return np.where(np.isfinite(km), km, np.inf).tolist()

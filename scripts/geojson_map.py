@@ -3,19 +3,22 @@
 Towns are Points at their position; meetings are Points at their host town. Positions are
 [longitude, latitude] in WGS84 with 5 decimal places (about 1 m); no `crs` member. A town whose
 position no source gives has a null geometry, as RFC 7946 allows, so it is still listed.
-Properties are the columns of the towns and meetings Table Schemas.
+Properties are the columns of the towns and meetings Table Schemas. Features are written one at a
+time, so the map of 100,000 towns never sits in memory whole.
 """
 from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
 
 import geojson
 
 from .geo import PRECISION
-from .model import Model
-from .package import sorted_rows
-from .table_schema import field_names
+from .table_schema import field_names, fields
 
 TOWN_PROPERTIES = [n for n in field_names("towns") if n not in ("latitude", "longitude")]
-MEETING_PROPERTIES = [n for n in field_names("meetings")]
+MEETING_PROPERTIES = field_names("meetings")
+_BOOLEAN = {f["name"] for t in ("towns", "meetings") for f in fields(t) if f["type"] == "boolean"}
 
 
 def _point(lat, lon):
@@ -24,25 +27,31 @@ def _point(lat, lon):
     return geojson.Point((lon, lat), precision=PRECISION)
 
 
-def feature_collection(model: Model) -> geojson.FeatureCollection:
-    towns = {t["id"]: t for t in model["towns"].rows}
-    features = []
-    for t in sorted_rows(model, "towns"):
-        props = {"feature": "town", **{n: t[n] for n in TOWN_PROPERTIES}}
-        features.append(geojson.Feature(id=f"town/{t['id']}", geometry=_point(t["latitude"], t["longitude"]),
-                                        properties=props))
-    for m in sorted_rows(model, "meetings"):
-        host = towns.get(m["host"], {})
-        props = {"feature": "meeting", **{n: m[n] for n in MEETING_PROPERTIES},
-                 "host_name": host.get("name")}
-        features.append(geojson.Feature(id=f"meeting/{m['id']}",
-                                        geometry=_point(host.get("latitude"), host.get("longitude")),
-                                        properties=props))
-    return geojson.FeatureCollection(features)
+def _props(names, values) -> dict:
+    return {n: (bool(v) if n in _BOOLEAN and v is not None else v) for n, v in zip(names, values)}
 
 
-def geojson_bytes(model: Model) -> bytes:
-    fc = feature_collection(model)
-    if not fc.is_valid:
-        raise ValueError(f"invalid GeoJSON: {fc.errors()}")
-    return (geojson.dumps(fc, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+def features(conn: sqlite3.Connection):
+    cols = ", ".join(f'"{n}"' for n in TOWN_PROPERTIES)
+    for row in conn.execute(f"SELECT latitude, longitude, {cols} FROM towns ORDER BY id"):
+        props = {"feature": "town", **_props(TOWN_PROPERTIES, row[2:])}
+        yield geojson.Feature(id=f"town/{props['id']}", geometry=_point(row[0], row[1]), properties=props)
+    cols = ", ".join(f'm."{n}"' for n in MEETING_PROPERTIES)
+    for row in conn.execute(f"""SELECT t.latitude, t.longitude, t.name, {cols}
+                                FROM meetings m LEFT JOIN towns t ON t.id = m.host ORDER BY m.id"""):
+        props = {"feature": "meeting", **_props(MEETING_PROPERTIES, row[3:]), "host_name": row[2]}
+        yield geojson.Feature(id=f"meeting/{props['id']}", geometry=_point(row[0], row[1]), properties=props)
+
+
+def write_geojson(conn: sqlite3.Connection, path: Path) -> int:
+    """Write the FeatureCollection; every feature is checked by the geojson library. Returns the count."""
+    n = 0
+    with path.open("w", encoding="utf-8") as f:
+        f.write('{"type": "FeatureCollection", "features": [')
+        for feature in features(conn):
+            if not feature.is_valid:
+                raise ValueError(f"invalid GeoJSON feature {feature['id']}: {feature.errors()}")
+            f.write(("\n" if n == 0 else ",\n") + geojson.dumps(feature, sort_keys=True, ensure_ascii=False))
+            n += 1
+        f.write("\n]}\n")
+    return n

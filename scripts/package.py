@@ -1,91 +1,96 @@
 """Stage 4a: write the Frictionless Data Package: one CSV per table, datapackage.json, and a zip of both.
 
-Rows are sorted by primary key and numbers written in one canonical form, so the same sources always
-give byte-identical files.
+The CSVs are written from the published database in primary-key order, each value in one canonical
+form (booleans true/false, shortest round-trip decimals), so the same sources always give byte-identical
+files.
 """
 from __future__ import annotations
 
 import csv
 import hashlib
-import io
 import json
+import shutil
+import sqlite3
 import zipfile
 from pathlib import Path
 
 from .layout import GEOJSON_FILE, SCHEMA, TABLES, ZIP_FILE
-from .model import Model
-from .table_schema import field_names, package_metadata, schema
+from .table_schema import fields, package_metadata, schema
+
+CHUNK = 1 << 20
 
 
 def resource_texts() -> dict[str, dict]:
     return json.loads((SCHEMA / "resources.json").read_text(encoding="utf-8"))
 
 
-def cell(value) -> str:
-    if value is None:
-        return ""
-    if value is True or value is False:
-        return "true" if value else "false"
-    if isinstance(value, float):
-        text = repr(value)
-        return text[:-2] if text.endswith(".0") else text
-    return str(value)
+def _number(value) -> str:
+    text = repr(float(value))
+    return text[:-2] if text.endswith(".0") else text
 
 
-def sorted_rows(model: Model, table: str) -> list[dict]:
-    key = schema(table)["primaryKey"]
-    return sorted(model[table].rows, key=lambda r: tuple(cell(r[k]) for k in key))
+def _formatter(field: dict):
+    kind = field["type"]
+    if kind == "boolean":
+        return lambda v: "" if v is None else ("true" if v else "false")
+    if kind == "number":
+        return lambda v: "" if v is None else _number(v)
+    return lambda v: "" if v is None else str(v)
 
 
-def csv_bytes(model: Model, table: str) -> bytes:
-    names = field_names(table)
-    out = io.StringIO(newline="")
-    w = csv.writer(out, lineterminator="\n")
-    w.writerow(names)
-    for row in sorted_rows(model, table):
-        w.writerow([cell(row[n]) for n in names])
-    return out.getvalue().encode("utf-8")
+def write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
+    fs = fields(table)
+    names = [f["name"] for f in fs]
+    formats = [_formatter(f) for f in fs]
+    cols = ", ".join(f'"{n}"' for n in names)
+    order = ", ".join(f'"{k}"' for k in schema(table)["primaryKey"])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f, lineterminator="\n")
+        w.writerow(names)
+        cur = conn.execute(f'SELECT {cols} FROM "{table}" ORDER BY {order}')
+        while batch := cur.fetchmany(10_000):
+            w.writerows([fmt(v) for fmt, v in zip(formats, row)] for row in batch)
 
 
-def _stats(data: bytes) -> dict:
-    return {"bytes": len(data), "hash": "sha256:" + hashlib.sha256(data).hexdigest()}
+def file_stats(path: Path) -> dict:
+    digest = hashlib.sha256()
+    with path.open("rb") as f:
+        while chunk := f.read(CHUNK):
+            digest.update(chunk)
+    return {"bytes": path.stat().st_size, "hash": "sha256:" + digest.hexdigest()}
 
 
-def descriptor(files: dict[str, bytes]) -> dict:
+def descriptor(out: Path) -> dict:
     texts = resource_texts()
-    pkg = package_metadata()
     resources = []
     for table in TABLES:
         path = f"data/{table}.csv"
         resources.append({"name": table, "type": "table", "path": path, "scheme": "file", "format": "csv",
                           "mediatype": "text/csv", "encoding": "utf-8", **texts[table],
-                          **_stats(files[path]), "schema": schema(table)})
+                          **file_stats(out / path), "schema": schema(table)})
     resources.append({"name": "map", "path": GEOJSON_FILE, "format": "geojson",
                       "mediatype": "application/geo+json", "encoding": "utf-8", **texts["map"],
-                      **_stats(files[GEOJSON_FILE])})
-    return {**pkg, "resources": resources}
+                      **file_stats(out / GEOJSON_FILE)})
+    return {**package_metadata(), "resources": resources}
 
 
-def write_package(model: Model, geojson_bytes: bytes, out: Path) -> dict:
-    """Write data/*.csv, the GeoJSON, datapackage.json and the zip into `out`; return the descriptor."""
-    files = {f"data/{t}.csv": csv_bytes(model, t) for t in TABLES}
-    files[GEOJSON_FILE] = geojson_bytes
-    desc = descriptor(files)
-    files["datapackage.json"] = (json.dumps(desc, ensure_ascii=False, indent=2) + "\n").encode("utf-8")
-    for name, data in files.items():
-        (out / name).parent.mkdir(parents=True, exist_ok=True)
-        (out / name).write_bytes(data)
-    (out / ZIP_FILE).write_bytes(zip_bytes(files))
+def write_package(conn: sqlite3.Connection, out: Path) -> dict:
+    """Write data/*.csv and datapackage.json into `out` (the GeoJSON is already there), then the zip."""
+    for table in TABLES:
+        write_csv(conn, table, out / "data" / f"{table}.csv")
+    desc = descriptor(out)
+    (out / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    write_zip(out, ["datapackage.json", GEOJSON_FILE, *[f"data/{t}.csv" for t in TABLES]], out / ZIP_FILE)
     return desc
 
 
-def zip_bytes(files: dict[str, bytes]) -> bytes:
+def write_zip(folder: Path, names: list[str], target: Path) -> None:
     """A zip whose bytes depend only on the files: sorted names, fixed dates and permissions."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name in sorted(files):
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+        for name in sorted(names):
             info = zipfile.ZipInfo(f"douzelage/{name}", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16
             info.compress_type = zipfile.ZIP_DEFLATED
-            z.writestr(info, files[name])
-    return buf.getvalue()
+            with (folder / name).open("rb") as src, z.open(info, "w", force_zip64=True) as dst:
+                shutil.copyfileobj(src, dst, CHUNK)

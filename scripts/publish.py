@@ -16,8 +16,8 @@ from pathlib import Path
 
 from . import rules
 from .database import write_database
-from .geojson_map import geojson_bytes
-from .layout import DB_FILE, METADATA, PACKAGE, SOURCES
+from .geojson_map import write_geojson
+from .layout import DB_FILE, GEOJSON_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
 from .package import write_package
 from .problems import DataError
@@ -25,50 +25,56 @@ from .site_metadata import metadata_bytes
 from .sources import read_sources
 
 
-def compile_model(sources: Path = SOURCES) -> Model:
-    """Read, cast and check the sources; raise DataError with every problem found."""
-    raw, problems = read_sources(sources)
-    model, cast_problems = build_model(raw)
-    problems += cast_problems
+def compile_model(sources: Path = SOURCES, staging: Path | str = ":memory:") -> Model:
+    """Read, cast and check the sources into a staging database; raise DataError with every problem."""
+    raw = read_sources(sources)
+    model, problems = build_model(raw, staging)
     if not any(p.row is None or p.row == 1 for p in problems):   # rules need whole files to be meaningful
         problems += rules.check(model)
     if problems:
+        model.close()
         raise DataError(problems)
     return model
 
 
 def write_all(model: Model, out: Path) -> None:
-    out.mkdir(parents=True)
-    write_package(model, geojson_bytes(model), out)
+    """Write the database, the GeoJSON and the package into `out`, then check what was written."""
     write_database(model, out / DB_FILE)
-    _verify(out)
-
-
-def _verify(out: Path) -> None:
     with sqlite3.connect(f"file:{out / DB_FILE}?mode=ro", uri=True) as conn:
-        if conn.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+        write_geojson(conn, out / GEOJSON_FILE)
+        write_package(conn, out)
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise RuntimeError("the new database failed SQLite's integrity check")
 
 
-def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> Model:
-    model = compile_model(sources)
+def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> None:
     package = package.resolve()
     scratch = package.parent / f".{package.name}.new-{os.getpid()}"
+    staging = package.parent / f".{package.name}.staging-{os.getpid()}.db"
+    tmp_meta = metadata.parent / f".{metadata.name}.new-{os.getpid()}"
+    package.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(package)
     try:
-        write_all(model, scratch)
-        tmp_meta = metadata.parent / f".{metadata.name}.new-{os.getpid()}"
+        model = compile_model(sources, staging)
+        try:
+            scratch.mkdir(parents=True)
+            write_all(model, scratch)
+        finally:
+            model.close()
         tmp_meta.write_bytes(metadata_bytes())
         _swap_in(scratch, package)
         os.replace(tmp_meta, metadata)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)   # after the swap this holds the previous build
-    return model
+        staging.unlink(missing_ok=True)
+        tmp_meta.unlink(missing_ok=True)
 
 
 def _clean_leftovers(package: Path) -> None:
     for p in package.parent.glob(f".{package.name}.new-*"):
         shutil.rmtree(p, ignore_errors=True)
+    for p in package.parent.glob(f".{package.name}.staging-*"):
+        p.unlink(missing_ok=True)
     for p in package.parent.glob(".metadata.json.new-*"):
         p.unlink(missing_ok=True)
 

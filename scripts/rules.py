@@ -1,97 +1,227 @@
-"""Stage 3: check the typed model as a whole. Cell types were checked while casting (model.py);
-here come the rules that span rows and tables: keys, references, and the rules of the domain.
-Every problem is collected; nothing stops at the first.
+"""Stage 3: check the typed model as a whole. Cell types and constraints were checked while casting
+(model.py); here come the rules that span rows and tables, run as SQL on the staging database so they
+scale: keys, references, and the rules of the Douzelage. Every problem is collected, none stops the rest.
 """
 from __future__ import annotations
 
+import datetime as dt
+import unicodedata
+from collections import defaultdict
+
 import pycountry
 
-from .model import Model, Table
+from . import geo
+from .model import Model
 from .problems import Problem
 from .table_schema import schema
 
+LIMIT = 1000          # problems reported per check; a broken file should not flood the report
+OPEN = 9999           # the "left" year of a membership that lasts
 
-def check(model: Model) -> list[Problem]:
+
+def check(model: Model, today: dt.date | None = None) -> list[Problem]:
+    today = today or dt.date.today()
     problems: list[Problem] = []
-    for name, table in model.items():
-        problems += check_primary_key(table)
-        problems += check_foreign_keys(table, model)
-    problems += check_countries(model["towns"])
-    problems += check_positions(model["towns"])
-    problems += check_periods(model["memberships"], "joined", "left", "joined")
-    problems += check_periods(model["memberships"], "joined_earliest", "joined_latest", "joined_latest")
-    problems += check_periods(model["meetings"], "start_date", "end_date", "end_date")
-    problems += check_periods(model["projects"], "start_year", "end_year", "end_year")
+    for table in schema_tables(model):
+        problems += check_primary_key(model, table)
+    for table in schema_tables(model):
+        problems += check_foreign_keys(model, table)
+    problems += check_countries(model)
+    problems += check_positions(model)
+    problems += check_periods(model, "memberships", "joined", "left", "joined")
+    problems += check_periods(model, "memberships", "joined_earliest", "joined_latest", "joined_latest")
+    problems += check_periods(model, "meetings", "start_date", "end_date", "end_date")
+    problems += check_periods(model, "projects", "start_year", "end_year", "end_year")
+    problems += check_membership_overlaps(model)
+    problems += check_members_at_meetings(model)
+    problems += check_future_dates(model, today)
+    problems += check_same_town_twice(model)
     return problems
 
 
-def check_primary_key(table: Table) -> list[Problem]:
-    key = schema(table.name)["primaryKey"]
-    seen: dict[tuple, int] = {}
+def schema_tables(model: Model) -> list[str]:
+    return [t for t in model.files] + [t for t in ("countries", "distances") if t not in model.files]
+
+
+def _q(names) -> str:
+    return ", ".join(f'"{n}"' for n in names)
+
+
+def _problems(model: Model, table: str, sql: str, make, params=()) -> list[Problem]:
+    file = model.file(table)
+    return [make(file, *row) for row in model.conn.execute(f"{sql} LIMIT {LIMIT}", params)]
+
+
+def check_primary_key(model: Model, table: str) -> list[Problem]:
+    key = schema(table)["primaryKey"]
+    index = f"staging_pk_{table}"
+    try:
+        model.conn.execute(f'CREATE UNIQUE INDEX "{index}" ON "{table}" ({_q(key)})')
+        return []
+    except Exception:
+        model.conn.execute(f'CREATE INDEX "{index}" ON "{table}" ({_q(key)})')
+    sql = f"""SELECT t._line, {", ".join(f't."{k}"' for k in key)}, f.first FROM "{table}" t
+              JOIN (SELECT {_q(key)}, min(_line) AS first FROM "{table}" GROUP BY {_q(key)} HAVING count(*) > 1) f
+              USING ({_q(key)}) WHERE t._line > f.first ORDER BY t._line"""
+    return _problems(model, table, sql, lambda file, line, *rest: Problem(
+        file, line, ",".join(key), ",".join(map(str, rest[:-1])), "primary-key",
+        f"repeats the key of row {rest[-1]}", "give each row its own id, or merge the two rows"))
+
+
+def check_foreign_keys(model: Model, table: str) -> list[Problem]:
     problems = []
-    for i, row in enumerate(table.rows):
-        value = tuple(row[k] for k in key)
-        if value in seen:
-            file, line = table.where(i)
-            _, first = table.where(seen[value])
-            problems.append(Problem(file, line, ",".join(key), ",".join(map(str, value)), "primary-key",
-                                    f"repeats the key of row {first}",
-                                    "give each row its own id, or merge the two rows"))
-        else:
-            seen[value] = i
+    for fk in schema(table).get("foreignKeys", []):
+        (col,), target, (ref,) = fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"]
+        hint = ("use an ISO 3166-1 alpha-2 code" if target == "countries"
+                else f"check the spelling, or add the row to sources/{target}.csv first")
+        sql = f"""SELECT c._line, c."{col}" FROM "{table}" c
+                  WHERE c."{col}" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "{target}" p WHERE p."{ref}" = c."{col}")
+                    AND c."{col}" NOT IN (SELECT key FROM _refused_keys WHERE tbl = '{target}')
+                  ORDER BY c._line"""
+        if target == "countries":        # an unknown code is reported once, by check_countries
+            continue
+        problems += _problems(model, table, sql, lambda file, line, value: Problem(
+            file, line, col, value, "foreign-key", f"matches no {ref} in the {target} table", hint))
     return problems
 
 
-def check_foreign_keys(table: Table, model: Model) -> list[Problem]:
-    problems = []
-    for fk in schema(table.name).get("foreignKeys", []):
-        target = fk["reference"]["resource"]
-        ref_fields = fk["reference"]["fields"]
-        known = {tuple(r[f] for f in ref_fields) for r in model[target].rows}
-        for i, row in enumerate(table.rows):
-            value = tuple(row[f] for f in fk["fields"])
-            if None in value or value in known:
+def check_countries(model: Model) -> list[Problem]:
+    return [p for p in _problems(model, "towns", "SELECT _line, country FROM towns ORDER BY _line",
+                                 lambda file, line, code: Problem(
+                                     file, line, "country", code, "country",
+                                     "is not an ISO 3166-1 alpha-2 country code",
+                                     "use the two-letter code, e.g. SE for Sweden, GB for the United Kingdom"))
+            if p.value and pycountry.countries.get(alpha_2=p.value) is None]
+
+
+def check_positions(model: Model) -> list[Problem]:
+    file = model.file("towns")
+    problems = _problems(model, "towns", """
+        SELECT _line FROM towns WHERE (latitude IS NULL) != (longitude IS NULL) ORDER BY _line""",
+        lambda file, line: Problem(file, line, "latitude", None, "position",
+                                   "has only one of latitude and longitude", "give both, or neither"))
+    problems += _problems(model, "towns", """
+        SELECT _line FROM towns WHERE latitude IS NOT NULL AND position_source IS NULL ORDER BY _line""",
+        lambda file, line: Problem(file, line, "position_source", None, "citation",
+                                   "a position needs the source it comes from",
+                                   "put the id of the source (sources/sources.csv) in position_source"))
+    placed = model.conn.execute("""SELECT _line, country, latitude, longitude FROM towns
+                                   WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND country IS NOT NULL
+                                   ORDER BY _line""").fetchall()
+    by_country = defaultdict(list)
+    for row in placed:
+        by_country[row[1]].append(row)
+    for country, rows in by_country.items():
+        lats = [r[2] for r in rows]
+        lons = [r[3] for r in rows]
+        away = geo.km_outside_country(country, lats, lons)
+        if away is None:
+            continue                                   # no boundary known for this country
+        swapped = geo.km_outside_country(country, lons, lats)
+        for (line, _, lat, lon), km, km_swapped in zip(rows, away, swapped):
+            if km <= geo.BORDER_TOLERANCE_KM:
                 continue
-            file, line = table.where(i)
-            problems.append(Problem(file, line, ",".join(fk["fields"]), ",".join(map(str, value)), "foreign-key",
-                                    f"matches no {','.join(ref_fields)} in the {target} table",
-                                    f"check the spelling, or add the row to sources/{target}.csv first"
-                                    if target not in ("countries",) else
-                                    "use an ISO 3166-1 alpha-2 code"))
+            if km_swapped <= geo.BORDER_TOLERANCE_KM:
+                problems.append(Problem(file, line, "latitude", f"{lat},{lon}", "swapped",
+                                        f"the position lies outside {country}, but inside it with latitude and "
+                                        "longitude swapped", f"swap them: latitude {lon}, longitude {lat}"))
+            else:
+                problems.append(Problem(file, line, "latitude", f"{lat},{lon}", "outside-country",
+                                        f"the position lies {km:.0f} km outside {country}",
+                                        "check the coordinates and the country code; decimal degrees in WGS84, "
+                                        "latitude first"))
     return problems
 
 
-def check_countries(towns: Table) -> list[Problem]:
-    problems = []
-    for i, t in enumerate(towns.rows):
-        if t["country"] and pycountry.countries.get(alpha_2=t["country"]) is None:
-            file, line = towns.where(i)
-            problems.append(Problem(file, line, "country", t["country"], "country",
-                                    "is not an ISO 3166-1 alpha-2 country code",
-                                    "use the two-letter code, e.g. SE for Sweden, GB for the United Kingdom"))
+def check_periods(model: Model, table: str, start: str, end: str, column: str) -> list[Problem]:
+    sql = f"""SELECT _line, "{start}", "{end}" FROM "{table}"
+              WHERE "{start}" IS NOT NULL AND "{end}" IS NOT NULL AND "{start}" > "{end}" ORDER BY _line"""
+    return _problems(model, table, sql, lambda file, line, a, b: Problem(
+        file, line, column, str(b), "order", f"{end} ({b}) is before {start} ({a})",
+        "check both values; they may be swapped"))
+
+
+_START = "coalesce(joined, joined_latest)"
+
+
+def check_membership_overlaps(model: Model) -> list[Problem]:
+    """One member town per country at any date, and a town's own periods do not overlap.
+
+    Periods are years [joined, left): a town that leaves in 2016 may be replaced by one joining in 2016.
+    """
+    sql = f"""
+        SELECT b._line, b.town, a.town, a._line, ta.country, a.id = b.id
+        FROM memberships a JOIN towns ta ON ta.id = a.town
+        JOIN towns tb ON tb.country = ta.country
+        JOIN memberships b ON b.town = tb.id AND b._line > a._line
+        WHERE {_START.replace('joined', 'a.joined')} IS NOT NULL AND {_START.replace('joined', 'b.joined')} IS NOT NULL
+          AND {_START.replace('joined', 'a.joined')} < coalesce(b."left", {OPEN})
+          AND {_START.replace('joined', 'b.joined')} < coalesce(a."left", {OPEN})
+        ORDER BY b._line"""
+    def make(file, line, town, other, other_line, country, _):
+        if town == other:
+            return Problem(file, line, "joined", town, "membership-overlap",
+                           f"this membership period of {town} overlaps its period on row {other_line}",
+                           "check the joined/left years of both rows")
+        return Problem(file, line, "town", town, "one-member-per-country",
+                       f"{town} and {other} (row {other_line}) would both be members for {country} at the same time",
+                       "the Douzelage has one member town per country: set the year the earlier town left")
+    return _problems(model, "memberships", sql, make)
+
+
+def check_members_at_meetings(model: Model) -> list[Problem]:
+    """A meeting's host, and every town that attended, was a member in the meeting's year."""
+    member_then = f"""EXISTS (SELECT 1 FROM memberships m WHERE m.town = {{town}}
+                      AND coalesce(m.joined, m.joined_earliest, 0) <= {{year}}
+                      AND {{year}} <= coalesce(m."left", {OPEN}))"""
+    year = "CAST(substr(mt.start_date, 1, 4) AS INTEGER)"
+    host = f"""SELECT mt._line, mt.host, mt.start_date FROM meetings mt
+               WHERE mt.host IS NOT NULL AND mt.start_date IS NOT NULL
+                 AND EXISTS (SELECT 1 FROM towns t WHERE t.id = mt.host)
+                 AND NOT {member_then.format(town='mt.host', year=year)} ORDER BY mt._line"""
+    problems = _problems(model, "meetings", host, lambda file, line, town, date: Problem(
+        file, line, "host", town, "host-not-member", f"{town} was not a member on {date}",
+        "check the host and the date, or the host's membership years in sources/memberships.csv"))
+    attended = f"""SELECT a._line, a.town, mt.start_date, a.meeting FROM meeting_towns a JOIN meetings mt ON mt.id = a.meeting
+                   WHERE mt.start_date IS NOT NULL AND a.role != 'observer' AND EXISTS (SELECT 1 FROM towns t WHERE t.id = a.town)
+                     AND NOT {member_then.format(town='a.town', year=year)} ORDER BY a._line"""
+    problems += _problems(model, "meeting_towns", attended, lambda file, line, town, date, meeting: Problem(
+        file, line, "town", town, "attendee-not-member",
+        f"{town} was not a member on {date}, the date of {meeting}",
+        "check the town, the meeting and the town's membership years; a town that attended as a candidate or "
+        "guest has the role observer"))
     return problems
 
 
-def check_positions(towns: Table) -> list[Problem]:
-    problems = []
-    for i, t in enumerate(towns.rows):
-        file, line = towns.where(i)
-        if (t["latitude"] is None) != (t["longitude"] is None):
-            problems.append(Problem(file, line, "latitude", None, "position",
-                                    "has only one of latitude and longitude", "give both, or neither"))
-        if t["latitude"] is not None and t["position_source"] is None:
-            problems.append(Problem(file, line, "position_source", None, "citation",
-                                    "a position needs the source it comes from",
-                                    "put the id of the source (sources/sources.csv) in position_source"))
-    return problems
+def check_future_dates(model: Model, today: dt.date) -> list[Problem]:
+    sql = """SELECT _line, start_date FROM meetings WHERE start_date > ? AND status != 'planned' ORDER BY _line"""
+    return _problems(model, "meetings", sql, lambda file, line, date: Problem(
+        file, line, "start_date", date, "future-date", "is in the future but the meeting is not marked planned",
+        "set status to planned, or correct the date"), (today.isoformat(),))
 
 
-def check_periods(table: Table, start: str, end: str, column: str) -> list[Problem]:
+def fold(name: str) -> str:
+    """A name without case, accents or Unicode composition differences: Kőszeg, KOSZEG and Koszeg are one."""
+    decomposed = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("-", " ").strip()
+
+
+def check_same_town_twice(model: Model) -> list[Problem]:
+    """Two ids for what looks like one town: same country, same folded name, within 10 km (or unplaced)."""
+    seen: dict[tuple, list] = defaultdict(list)
     problems = []
-    for i, row in enumerate(table.rows):
-        if row[start] is not None and row[end] is not None and row[start] > row[end]:
-            file, line = table.where(i)
-            problems.append(Problem(file, line, column, str(row[end]), "order",
-                                    f"{end} ({row[end]}) is before {start} ({row[start]})",
-                                    "check both values; they may be swapped"))
+    file = model.file("towns")
+    for line, tid, name, country, lat, lon in model.conn.execute(
+            "SELECT _line, id, name, country, latitude, longitude FROM towns ORDER BY _line"):
+        key = (country, fold(name))
+        for other_line, other_id, olat, olon in seen[key]:
+            near = None in (lat, lon, olat, olon) or geo.distance_km(lat, lon, olat, olon) <= 10
+            if near and other_id != tid:
+                problems.append(Problem(file, line, "name", name, "same-town",
+                                        f"looks like the same town as {other_id} (row {other_line}): "
+                                        "same country and the same name apart from accents, case or Unicode form",
+                                        "keep one row and use its id everywhere, or tell the two apart"))
+        seen[key].append((line, tid, lat, lon))
+        if len(problems) >= LIMIT:
+            break
     return problems

@@ -3,24 +3,55 @@
 A municipal officer edits these files in a spreadsheet or a text editor. What is unambiguous is
 accepted and normalised (a byte-order mark, Windows line endings, spaces around a value, blank lines);
 what is ambiguous (another encoding, another delimiter, missing or unknown columns) is a Problem.
+
+Rows are streamed, never held all at once: the files may hold millions of rows.
 """
 from __future__ import annotations
 
 import csv
-import io
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
 from .problems import Problem
 from .table_schema import field_names
 
+csv.field_size_limit(1 << 24)
+
 
 @dataclass
 class RawTable:
     name: str
-    file: str                         # path relative to the repository root
-    rows: list[tuple[int, dict]]      # (line number, {column: text})
+    file: str                                   # path relative to the repository root
+    path: Path | None = None
+    header: list[str] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)   # grows while rows() is consumed
+
+    def rows(self) -> Iterator[tuple[int, list[str]]]:
+        """(line number, cells in `header` order, stripped); blank lines skipped; problems recorded."""
+        if self.path is None:
+            return
+        with self.path.open(encoding="utf-8-sig", newline="") as f:
+            reader = csv.reader(f, strict=True)
+            width = len(self.header)
+            try:
+                next(reader)
+                for cells in reader:
+                    if len(cells) != width:
+                        if not any(c.strip() for c in cells):
+                            continue                       # a blank line, harmless
+                        self.problems.append(Problem(
+                            self.file, reader.line_num, None, ",".join(cells), "row-length",
+                            f"has {len(cells)} cells but the header has {width}",
+                            "check for a missing or extra comma; quote values that contain commas"))
+                        continue
+                    yield reader.line_num, [c.strip() for c in cells]
+            except UnicodeDecodeError as e:
+                self.problems.append(_encoding_problem(self.file, self.path, e, reader.line_num + 1))
+            except csv.Error as e:
+                self.problems.append(Problem(self.file, reader.line_num, None, None, "csv",
+                                             f"cannot be read as CSV: {e}", "check the quotes on this line"))
 
 
 def source_columns(table: str) -> list[str]:
@@ -39,63 +70,46 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _decode(data: bytes, file: str, problems: list[Problem]) -> str | None:
-    if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        guess = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "Windows-1252 or Latin-1"
-        problems.append(Problem(file, line, None, None, "encoding",
-                                f"is not UTF-8 (byte {data[e.start]:#04x} at offset {e.start}; it looks like {guess})",
-                                "save the file as 'CSV UTF-8' in the spreadsheet, or re-encode it to UTF-8"))
-        return None
+def _encoding_problem(file: str, path: Path, e: UnicodeDecodeError, line: int) -> Problem:
+    head = path.read_bytes()[:4]
+    guess = "UTF-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "Windows-1252 or Latin-1"
+    return Problem(file, line, None, None, "encoding",
+                   f"is not UTF-8 (byte {e.object[e.start]:#04x}; it looks like {guess})",
+                   "save the file as 'CSV UTF-8' in the spreadsheet, or re-encode it to UTF-8")
 
 
-def read_table(table: str, path: Path) -> tuple[RawTable, list[Problem]]:
+def read_table(table: str, path: Path) -> RawTable:
+    """Open a source file and check its header; its rows are read later, as a stream."""
     file = _display(path)
-    problems: list[Problem] = []
-    empty = RawTable(table, file, [])
-    if not path.exists():
-        return empty, [Problem(file, None, None, None, "missing-file", "the file does not exist",
-                               f"create it with the header: {','.join(source_columns(table))}")]
-    text = _decode(path.read_bytes(), file, problems)
-    if text is None:
-        return empty, problems
-    if not text.strip():
-        return empty, [Problem(file, None, None, None, "empty-file", "the file is empty",
-                               f"it needs at least the header: {','.join(source_columns(table))}")]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    raw = RawTable(table, file)
     expected = source_columns(table)
+    if not path.exists():
+        raw.problems.append(Problem(file, None, None, None, "missing-file", "the file does not exist",
+                                    f"create it with the header: {','.join(expected)}"))
+        return raw
     try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as e:
-        return empty, [Problem(file, 1, None, None, "csv", f"the header cannot be read as CSV: {e}", "")]
+        with path.open(encoding="utf-8-sig", newline="") as f:
+            first = f.readline()
+    except UnicodeDecodeError as e:
+        raw.problems.append(_encoding_problem(file, path, e, 1))
+        return raw
+    if not first.strip():
+        raw.problems.append(Problem(file, None, None, None, "empty-file", "the file is empty or starts with a blank line",
+                                    f"the first line must be the header: {','.join(expected)}"))
+        return raw
+    header = [h.strip() for h in next(csv.reader([first]))]
     if len(header) == 1 and any(d in header[0] for d in ";\t|"):
         delim = next(d for d in ";\t|" if d in header[0])
-        return empty, [Problem(file, 1, None, header[0], "delimiter",
-                               f"the columns are separated by {delim!r}, not by commas",
-                               "save as comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')")]
-    problems += _check_header(file, header, expected)
-    if problems:
-        return empty, problems
-    rows = []
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue                      # a blank line, harmless
-            if len(cells) != len(header):
-                problems.append(Problem(file, line, None, ",".join(cells), "row-length",
-                                        f"has {len(cells)} cells but the header has {len(header)}",
-                                        "check for a missing or extra comma; quote values that contain commas"))
-                continue
-            rows.append((line, {h: c.strip() for h, c in zip(header, cells)}))
-    except csv.Error as e:
-        problems.append(Problem(file, reader.line_num, None, None, "csv", f"cannot be read as CSV: {e}",
-                                "check the quotes on this line"))
-    return RawTable(table, file, rows), problems
+        raw.problems.append(Problem(file, 1, None, header[0], "delimiter",
+                                    f"the columns are separated by {delim!r}, not by commas",
+                                    "save as comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')"))
+        return raw
+    header_problems = _check_header(file, header, expected)
+    if header_problems:
+        raw.problems += header_problems
+        return raw
+    raw.path, raw.header = path, header
+    return raw
 
 
 def _check_header(file: str, header: list[str], expected: list[str]) -> list[Problem]:
@@ -109,16 +123,10 @@ def _check_header(file: str, header: list[str], expected: list[str]) -> list[Pro
         problems.append(Problem(file, 1, c, None, "unknown-column",
                                 "this column is not in the Table Schema (misspelt or renamed?)",
                                 f"rename or remove it; the header must be: {','.join(expected)}"))
-    dupes = {c for c in header if header.count(c) > 1}
-    for c in sorted(dupes):
+    for c in sorted({c for c in header if header.count(c) > 1}):
         problems.append(Problem(file, 1, c, None, "duplicate-column", "this column appears twice", "keep one"))
     return problems
 
 
-def read_sources(folder: Path = SOURCES) -> tuple[dict[str, RawTable], list[Problem]]:
-    tables, problems = {}, []
-    for table in source_tables():
-        raw, found = read_table(table, folder / f"{table}.csv")
-        tables[table] = raw
-        problems += found
-    return tables, problems
+def read_sources(folder: Path = SOURCES) -> dict[str, RawTable]:
+    return {table: read_table(table, folder / f"{table}.csv") for table in source_tables()}

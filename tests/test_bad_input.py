@@ -41,13 +41,25 @@ def test_a_bad_latitude_names_file_row_and_column(sources_copy, tmp_path):
 def test_cli_reports_file_row_column_and_hint_and_exits_1(sources_copy, tmp_path):
     towns = sources_copy / "towns.csv"
     row = line_of(towns, "oxelosund,")
-    replace_in(towns, "58.66667", "91.5")
+    replace_in(towns, "58.66667", "200")
     result = subprocess.run([str(DOUZELAGE), "validate", "--sources", str(sources_copy)],
                             capture_output=True, text=True)
     assert result.returncode == 1
     assert f"towns.csv, row {row}, column 'latitude'" in result.stderr
     assert "above the maximum 90" in result.stderr and "how to fix" in result.stderr
     assert "Traceback" not in result.stderr
+    assert "1 problem(s)" in result.stderr, "one problem, and no echo of it in other tables"
+
+
+def test_swapped_latitude_and_longitude_are_reported_as_swapped(sources_copy):
+    towns = sources_copy / "towns.csv"
+    row = line_of(towns, "oxelosund,")
+    replace_in(towns, "58.66667,17.11667", "17.11667,58.66667")
+    result = subprocess.run([str(DOUZELAGE), "validate", "--sources", str(sources_copy)],
+                            capture_output=True, text=True)
+    assert result.returncode == 1
+    assert f"towns.csv, row {row}, column 'latitude'" in result.stderr and "[swapped]" in result.stderr
+    assert "latitude 58.66667, longitude 17.11667" in result.stderr
 
 
 def test_cli_json_report_lists_every_problem(sources_copy):

@@ -51,7 +51,7 @@ def test_a_source_row_with_a_projected_position_gets_latitude_and_longitude(sour
     lines[i] = out.getvalue()
     towns.write_text("\n".join(lines) + "\n", encoding="utf-8")
     model = compile_model(sources_copy)
-    t = next(t for t in model["towns"].rows if t["id"] == "oxelosund")
+    t = model.rows("towns", "id = ?", ("oxelosund",))[0]
     assert (t["latitude"], t["longitude"]) == pytest.approx((58.66667, 17.11667), abs=1e-5)
 
 
