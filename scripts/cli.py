@@ -57,7 +57,7 @@ def validate(sources: Path, fmt: str) -> None:
     import tempfile
     try:
         with tempfile.TemporaryDirectory() as tmp:
-            compile_model(sources, Path(tmp) / "staging.db").close()
+            compile_model(sources, Path(tmp) / "check.db").close()
     except DataError as e:
         _report(e, fmt)
     click.echo('{"valid": true, "problems": []}' if fmt == "json" else f"{sources}: valid")

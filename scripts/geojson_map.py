@@ -8,6 +8,7 @@ time, so the map of 100,000 towns never sits in memory whole.
 """
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -24,7 +25,10 @@ _BOOLEAN = {f["name"] for t in ("towns", "meetings") for f in fields(t) if f["ty
 def _point(lat, lon):
     if lat is None or lon is None:
         return None
-    return geojson.Point((lon, lat), precision=PRECISION)
+    point = geojson.Point((lon, lat), precision=PRECISION)
+    if not point.is_valid:
+        raise ValueError(f"invalid GeoJSON position {lon}, {lat}: {point.errors()}")
+    return point
 
 
 def _props(names, values) -> dict:
@@ -36,22 +40,27 @@ def features(conn: sqlite3.Connection):
     for row in conn.execute(f"SELECT latitude, longitude, {cols} FROM towns ORDER BY id"):
         props = {"feature": "town", **_props(TOWN_PROPERTIES, row[2:])}
         yield geojson.Feature(id=f"town/{props['id']}", geometry=_point(row[0], row[1]), properties=props)
+    hosts = {}                                      # meetings share their host's Point
     cols = ", ".join(f'm."{n}"' for n in MEETING_PROPERTIES)
     for row in conn.execute(f"""SELECT t.latitude, t.longitude, t.name, {cols}
                                 FROM meetings m LEFT JOIN towns t ON t.id = m.host ORDER BY m.id"""):
+        if row[:2] not in hosts:
+            hosts[row[:2]] = _point(row[0], row[1])
         props = {"feature": "meeting", **_props(MEETING_PROPERTIES, row[3:]), "host_name": row[2]}
-        yield geojson.Feature(id=f"meeting/{props['id']}", geometry=_point(row[0], row[1]), properties=props)
+        yield geojson.Feature(id=f"meeting/{props['id']}", geometry=hosts[row[:2]], properties=props)
 
 
 def write_geojson(conn: sqlite3.Connection, path: Path) -> int:
-    """Write the FeatureCollection; every feature is checked by the geojson library. Returns the count."""
+    """Write the FeatureCollection a feature at a time; returns the number of features.
+
+    Positions are checked by the geojson library as they are made (_point); a Feature is valid by
+    construction (an id, a geometry or null, a properties object).
+    """
     n = 0
     with path.open("w", encoding="utf-8") as f:
         f.write('{"type": "FeatureCollection", "features": [')
         for feature in features(conn):
-            if not feature.is_valid:
-                raise ValueError(f"invalid GeoJSON feature {feature['id']}: {feature.errors()}")
-            f.write(("\n" if n == 0 else ",\n") + geojson.dumps(feature, sort_keys=True, ensure_ascii=False))
+            f.write(("\n" if n == 0 else ",\n") + json.dumps(feature, sort_keys=True, ensure_ascii=False))
             n += 1
         f.write("\n]}\n")
     return n

@@ -1,8 +1,10 @@
-"""Stage 2: the typed model, held in a SQLite staging database so that it scales to millions of rows.
+"""Stage 2: the typed model, held in the SQLite database that will be published, so it scales to
+millions of rows without holding them in memory.
 
-Every cell is cast by its Table Schema as it streams in (table_schema.py); each staging table has the
-schema's columns plus `_line`, the row's line in its source file, so later checks can say where a
-problem is. Then what follows from the facts is derived here, and nowhere else:
+The tables are created from the Table Schemas (types, primary keys, NOT NULL, foreign keys) and every
+cell is cast by its schema as it streams in (table_schema.py). A source row keeps its line in the source
+file as its SQLite rowid, so every later check can say where a problem is. Then what follows from the
+facts is derived here, and nowhere else:
 - towns.latitude/longitude from a position given in another reference system (source_crs, x, y);
 - towns.status, towns.joined, towns.left from the memberships;
 - the countries table (names from ISO 3166-1 via pycountry) and the distances between member towns.
@@ -14,6 +16,7 @@ from itertools import combinations, islice
 from pathlib import Path
 
 import pycountry
+import sqlite_utils
 
 from . import geo
 from .layout import TABLES
@@ -24,34 +27,40 @@ from .table_schema import CastError, caster, field_names, fields, schema, sql_ty
 COUNTRIES_SOURCE = "iso-3166-pycountry"
 DISTANCE_SOURCE = "method-pyproj-geod"
 BATCH = 10_000
+SQL_CLASSES = {"TEXT": str, "INTEGER": int, "REAL": float}
+
+
+def _q(names) -> str:
+    return ", ".join(f'"{n}"' for n in names)
 
 
 class Model:
-    """The staging database: one table per published table, typed, with `_line` for source rows."""
+    """The database being built: one table per published table; a source row's rowid is its line."""
 
-    def __init__(self, path: Path | str = ":memory:"):
+    def __init__(self, path: Path | str):
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None)
-        self.conn.execute("PRAGMA journal_mode=OFF")
-        self.conn.execute("PRAGMA synchronous=OFF")
-        self.conn.execute("PRAGMA temp_store=FILE")
+        for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", "temp_store=FILE"):
+            self.conn.execute(f"PRAGMA {pragma}")
         self.files: dict[str, str] = {}          # table -> source file it came from
+        db = sqlite_utils.Database(self.conn)
         for table in TABLES:
-            cols = ", ".join(f'"{f["name"]}" {sql_type(f)}' for f in fields(table))
-            self.conn.execute(f'CREATE TABLE "{table}" ({cols}, _line INTEGER)')
+            s = schema(table)
+            columns = {f["name"]: SQL_CLASSES[sql_type(f)] for f in fields(table)}
+            not_null = {f["name"] for f in fields(table) if f.get("constraints", {}).get("required")}
+            fks = [(fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
+                   for fk in s.get("foreignKeys", [])]
+            pk = s["primaryKey"][0] if len(s["primaryKey"]) == 1 else tuple(s["primaryKey"])
+            db[table].create(columns, pk=pk, not_null=not_null, foreign_keys=fks)
         # keys of rows refused for a bad cell, so references to them are not reported a second time
-        self.conn.execute("CREATE TABLE _refused_keys (tbl TEXT, key TEXT)")
+        self.conn.execute("CREATE TEMP TABLE refused_keys (tbl TEXT, key TEXT)")
 
     def rows(self, table: str, where: str = "1", params=()) -> list[dict]:
         """Rows as dicts in primary-key order (for tests and small tables)."""
         names = field_names(table)
-        cols = ", ".join(f'"{n}"' for n in names)
-        order = ", ".join(f'"{k}"' for k in schema(table)["primaryKey"])
-        cur = self.conn.execute(f'SELECT {cols} FROM "{table}" WHERE {where} ORDER BY {order}', params)
+        order = _q(schema(table)["primaryKey"])
+        cur = self.conn.execute(f'SELECT {_q(names)} FROM "{table}" WHERE {where} ORDER BY {order}', params)
         return [dict(zip(names, r)) for r in cur]
-
-    def count(self, table: str) -> int:
-        return self.conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
 
     def file(self, table: str) -> str:
         return self.files.get(table, f"(derived table {table})")
@@ -61,47 +70,81 @@ class Model:
 
 
 def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
-    """Stream a source file into its staging table, casting every cell; bad rows become Problems."""
+    """Stream a source file into its table, casting every cell; bad rows become Problems."""
     model.files[raw.name] = raw.file
-    names = field_names(raw.name)
-    by_name = {f["name"]: caster(f) for f in fields(raw.name)}
-    position = {h: i for i, h in enumerate(raw.header)}
-    # (index of the column in the source file or None for a derived column, caster)
-    plan = [(position.get(n), by_name[n]) for n in names]
-    sql = f'INSERT INTO "{raw.name}" VALUES ({", ".join("?" * (len(names) + 1))})'
-
+    by_name = {f["name"]: _remembered(caster(f)) for f in fields(raw.name)}
+    casts = [by_name[h] for h in raw.header]            # derived columns stay NULL until derived
+    sql = (f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
+           f'VALUES ({", ".join("?" * (len(raw.header) + 1))})')
     key = schema(raw.name)["primaryKey"]
-    key_at = position.get(key[0]) if len(key) == 1 else None
+    key_at = raw.header.index(key[0]) if len(key) == 1 and raw.header else None
     refused: list[str] = []
+    accepted = 0
+    strip = str.strip
 
     def typed():
+        nonlocal accepted
         for line, cells in raw.rows():
             try:
-                row = [None if i is None else cast(cells[i]) for i, cast in plan]
+                row = [line, *[cast(cell) for cast, cell in zip(casts, map(strip, cells))]]
             except CastError:
-                problems.extend(_row_problems(raw, names, plan, line, cells))
+                problems.extend(_row_problems(raw, line, cells))
                 if key_at is not None:
-                    refused.append(cells[key_at])
+                    refused.append(cells[key_at].strip())
                 continue
-            row.append(line)
+            accepted += 1
             yield row
 
-    rows = typed()
-    while batch := list(islice(rows, BATCH)):
-        model.conn.executemany(sql, batch)
-    model.conn.executemany("INSERT INTO _refused_keys VALUES (?, ?)", ((raw.name, k) for k in refused))
+    with model.conn:                      # one transaction per table, not one per row
+        model.conn.execute("BEGIN")
+        rows = typed()
+        while batch := list(islice(rows, BATCH)):
+            model.conn.executemany(sql, batch)
+        model.conn.executemany("INSERT INTO refused_keys VALUES (?, ?)", ((raw.name, k) for k in refused))
+    stored = model.conn.execute(f'SELECT count(*) FROM "{raw.name}"').fetchone()[0]
+    if stored < accepted:                 # INSERT OR IGNORE dropped rows that repeat a primary key
+        problems.extend(_repeated_keys(model, raw))
     problems.extend(raw.problems)
 
 
-def _row_problems(raw: RawTable, names, plan, line: int, cells: list[str]) -> list[Problem]:
+def _repeated_keys(model: Model, raw: RawTable) -> list[Problem]:
+    """The slow path, taken only for bad data: which lines repeat a key, and of which row."""
+    key = schema(raw.name)["primaryKey"]
+    at = [raw.header.index(k) for k in key]
+    where = " AND ".join(f'"{k}" = ?' for k in key)
     found = []
-    for name, (i, cast) in zip(names, plan):
-        if i is None:
-            continue
+    for line, cells in raw.rows():
+        value = [cells[i].strip() for i in at]
+        first = model.conn.execute(f'SELECT rowid FROM "{raw.name}" WHERE {where}', value).fetchone()
+        if first and first[0] != line:
+            found.append(Problem(raw.file, line, ",".join(key), ",".join(value), "primary-key",
+                                 f"repeats the key of row {first[0]}", "give each row its own id, or merge the two rows"))
+    return found
+
+
+def _remembered(cast, size: int = 100_000):
+    """Cast each distinct text once: ids and codes repeat across millions of rows."""
+    seen: dict[str, object] = {}
+
+    def remembered(text: str):
         try:
-            cast(cells[i])
+            return seen[text]
+        except KeyError:
+            value = cast(text)             # raises CastError for a bad cell, which is not remembered
+            if len(seen) < size:
+                seen[text] = value
+            return value
+    return remembered
+
+
+def _row_problems(raw: RawTable, line: int, cells: list[str]) -> list[Problem]:
+    """Every bad cell of a refused row, not only the first."""
+    found = []
+    for field, cell in zip([f for h in raw.header for f in fields(raw.name) if f["name"] == h], cells):
+        try:
+            caster(field)(cell.strip())
         except CastError as e:
-            found.append(Problem(raw.file, line, name, cells[i], e.rule, e.message, e.hint))
+            found.append(Problem(raw.file, line, field["name"], cell.strip(), e.rule, e.message, e.hint))
     if raw.name == "towns":
         found = _explain_swapped(raw, line, cells, found)
     return found
@@ -112,7 +155,7 @@ def _explain_swapped(raw: RawTable, line: int, cells: list[str], found: list[Pro
     out_of_range = [p for p in found if p.column in ("latitude", "longitude") and p.rule in ("minimum", "maximum")]
     if not out_of_range:
         return found
-    lat, lon = cells[raw.header.index("latitude")], cells[raw.header.index("longitude")]
+    lat, lon = cells[raw.header.index("latitude")].strip(), cells[raw.header.index("longitude")].strip()
     try:
         if abs(float(lon)) <= 90 and abs(float(lat)) <= 180:
             return [p for p in found if p not in out_of_range] + [Problem(
@@ -124,11 +167,12 @@ def _explain_swapped(raw: RawTable, line: int, cells: list[str], found: list[Pro
     return found
 
 
-def build_model(raw: dict[str, RawTable], path: Path | str = ":memory:") -> tuple[Model, list[Problem]]:
+def build_model(raw: dict[str, RawTable], path: Path | str) -> tuple[Model, list[Problem]]:
     model = Model(path)
     problems: list[Problem] = []
     for name, rt in raw.items():
         load_table(model, rt, problems)
+    index_references(model)
     problems += derive_positions(model)
     derive_membership_summary(model)
     derive_countries(model)
@@ -138,7 +182,7 @@ def build_model(raw: dict[str, RawTable], path: Path | str = ":memory:") -> tupl
 
 def derive_positions(model: Model) -> list[Problem]:
     problems, updates = [], []
-    cur = model.conn.execute("SELECT rowid, _line, source_crs, source_x, source_y, latitude, longitude FROM towns "
+    cur = model.conn.execute("SELECT rowid, rowid, source_crs, source_x, source_y, latitude, longitude FROM towns "
                              "WHERE coalesce(source_crs, source_x, source_y) IS NOT NULL")
     for rowid, line, crs, x, y, lat0, lon0 in cur.fetchall():
         file = model.file("towns")
@@ -155,12 +199,20 @@ def derive_positions(model: Model) -> list[Problem]:
             continue
         if lat0 is None and lon0 is None:
             updates.append((lat, lon, rowid))
-    model.conn.executemany("UPDATE towns SET latitude = ?, longitude = ? WHERE rowid = ?", updates)
+    with model.conn:
+        model.conn.executemany("UPDATE towns SET latitude = ?, longitude = ? WHERE rowid = ?", updates)
     return problems
 
 
+def index_references(model: Model) -> None:
+    """An index on every foreign-key column: the checks use them, and so does Datasette."""
+    for table in TABLES:
+        for fk in schema(table).get("foreignKeys", []):
+            col = fk["fields"][0]
+            model.conn.execute(f'CREATE INDEX "idx_{table}_{col}" ON "{table}" ("{col}")')
+
+
 def derive_membership_summary(model: Model) -> None:
-    model.conn.execute("CREATE INDEX IF NOT EXISTS staging_memberships_town ON memberships(town)")
     model.conn.execute("""
         UPDATE towns SET
           status = s.status, joined = s.joined, "left" = s.last_left
@@ -179,8 +231,9 @@ def derive_countries(model: Model) -> None:
     for code in codes:
         country = pycountry.countries.get(alpha_2=code)
         if country is not None:           # an unknown code is reported by the rules
-            rows.append((code, country.name, COUNTRIES_SOURCE, None))
-    model.conn.executemany("INSERT INTO countries VALUES (?, ?, ?, ?)", rows)
+            rows.append((code, country.name, COUNTRIES_SOURCE))
+    with model.conn:
+        model.conn.executemany("INSERT INTO countries VALUES (?, ?, ?)", rows)
 
 
 def derive_distances(model: Model) -> None:
@@ -188,7 +241,9 @@ def derive_distances(model: Model) -> None:
         SELECT id, latitude, longitude FROM towns
         WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND id IN (SELECT town FROM memberships)
         GROUP BY id ORDER BY id""").fetchall()
-    rows = ((a, b, geo.distance_km(lat1, lon1, lat2, lon2), DISTANCE_SOURCE, None)
+    rows = ((a, b, geo.distance_km(lat1, lon1, lat2, lon2), DISTANCE_SOURCE)
             for (a, lat1, lon1), (b, lat2, lon2) in combinations(placed, 2))
-    while batch := list(islice(rows, BATCH)):
-        model.conn.executemany("INSERT INTO distances VALUES (?, ?, ?, ?, ?)", batch)
+    with model.conn:
+        model.conn.execute("BEGIN")
+        while batch := list(islice(rows, BATCH)):
+            model.conn.executemany("INSERT INTO distances VALUES (?, ?, ?, ?)", batch)

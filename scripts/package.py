@@ -24,33 +24,37 @@ def resource_texts() -> dict[str, dict]:
     return json.loads((SCHEMA / "resources.json").read_text(encoding="utf-8"))
 
 
-def _number(value) -> str:
+def _number(value):
+    if value is None:
+        return None
     text = repr(float(value))
     return text[:-2] if text.endswith(".0") else text
 
 
-def _formatter(field: dict):
-    kind = field["type"]
-    if kind == "boolean":
-        return lambda v: "" if v is None else ("true" if v else "false")
-    if kind == "number":
-        return lambda v: "" if v is None else _number(v)
-    return lambda v: "" if v is None else str(v)
+def _select(field: dict) -> str:
+    """The column as written to CSV: booleans as true/false; NULL becomes an empty cell."""
+    name = f'"{field["name"]}"'
+    if field["type"] == "boolean":
+        return f"CASE WHEN {name} IS NULL THEN NULL WHEN {name} THEN 'true' ELSE 'false' END"
+    return name
 
 
 def write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
     fs = fields(table)
-    names = [f["name"] for f in fs]
-    formats = [_formatter(f) for f in fs]
-    cols = ", ".join(f'"{n}"' for n in names)
+    numbers = [i for i, f in enumerate(fs) if f["type"] == "number"]   # shortest round-trip decimals
     order = ", ".join(f'"{k}"' for k in schema(table)["primaryKey"])
+    cur = conn.execute(f'SELECT {", ".join(_select(f) for f in fs)} FROM "{table}" ORDER BY {order}')
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("w", encoding="utf-8", newline="") as f:
         w = csv.writer(f, lineterminator="\n")
-        w.writerow(names)
-        cur = conn.execute(f'SELECT {cols} FROM "{table}" ORDER BY {order}')
+        w.writerow([f["name"] for f in fs])
         while batch := cur.fetchmany(10_000):
-            w.writerows([fmt(v) for fmt, v in zip(formats, row)] for row in batch)
+            if numbers:
+                batch = [list(row) for row in batch]
+                for row in batch:
+                    for i in numbers:
+                        row[i] = _number(row[i])
+            w.writerows(batch)
 
 
 def file_stats(path: Path) -> dict:
@@ -87,7 +91,7 @@ def write_package(conn: sqlite3.Connection, out: Path) -> dict:
 
 def write_zip(folder: Path, names: list[str], target: Path) -> None:
     """A zip whose bytes depend only on the files: sorted names, fixed dates and permissions."""
-    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=6) as z:
+    with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name in sorted(names):
             info = zipfile.ZipInfo(f"douzelage/{name}", date_time=(1980, 1, 1, 0, 0, 0))
             info.external_attr = 0o644 << 16

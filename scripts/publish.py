@@ -15,7 +15,7 @@ import sqlite3
 from pathlib import Path
 
 from . import rules
-from .database import write_database
+from .database import finish_database
 from .geojson_map import write_geojson
 from .layout import DB_FILE, GEOJSON_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
@@ -25,10 +25,10 @@ from .site_metadata import metadata_bytes
 from .sources import read_sources
 
 
-def compile_model(sources: Path = SOURCES, staging: Path | str = ":memory:") -> Model:
-    """Read, cast and check the sources into a staging database; raise DataError with every problem."""
+def compile_model(sources: Path, database: Path) -> Model:
+    """Read, cast and check the sources into a new database; raise DataError with every problem."""
     raw = read_sources(sources)
-    model, problems = build_model(raw, staging)
+    model, problems = build_model(raw, database)
     if not any(p.row is None or p.row == 1 for p in problems):   # rules need whole files to be meaningful
         problems += rules.check(model)
     if problems:
@@ -37,9 +37,13 @@ def compile_model(sources: Path = SOURCES, staging: Path | str = ":memory:") -> 
     return model
 
 
-def write_all(model: Model, out: Path) -> None:
-    """Write the database, the GeoJSON and the package into `out`, then check what was written."""
-    write_database(model, out / DB_FILE)
+def write_all(sources: Path, out: Path) -> None:
+    """Compile the sources into `out`: the database, the GeoJSON and the package; check what was written."""
+    model = compile_model(sources, out / DB_FILE)
+    try:
+        finish_database(model)
+    finally:
+        model.close()
     with sqlite3.connect(f"file:{out / DB_FILE}?mode=ro", uri=True) as conn:
         write_geojson(conn, out / GEOJSON_FILE)
         write_package(conn, out)
@@ -50,31 +54,23 @@ def write_all(model: Model, out: Path) -> None:
 def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> None:
     package = package.resolve()
     scratch = package.parent / f".{package.name}.new-{os.getpid()}"
-    staging = package.parent / f".{package.name}.staging-{os.getpid()}.db"
     tmp_meta = metadata.parent / f".{metadata.name}.new-{os.getpid()}"
     package.parent.mkdir(parents=True, exist_ok=True)
     _clean_leftovers(package)
     try:
-        model = compile_model(sources, staging)
-        try:
-            scratch.mkdir(parents=True)
-            write_all(model, scratch)
-        finally:
-            model.close()
+        scratch.mkdir()
+        write_all(sources, scratch)
         tmp_meta.write_bytes(metadata_bytes())
         _swap_in(scratch, package)
         os.replace(tmp_meta, metadata)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)   # after the swap this holds the previous build
-        staging.unlink(missing_ok=True)
         tmp_meta.unlink(missing_ok=True)
 
 
 def _clean_leftovers(package: Path) -> None:
     for p in package.parent.glob(f".{package.name}.new-*"):
         shutil.rmtree(p, ignore_errors=True)
-    for p in package.parent.glob(f".{package.name}.staging-*"):
-        p.unlink(missing_ok=True)
     for p in package.parent.glob(".metadata.json.new-*"):
         p.unlink(missing_ok=True)
 

@@ -1,5 +1,5 @@
 """Stage 3: check the typed model as a whole. Cell types and constraints were checked while casting
-(model.py); here come the rules that span rows and tables, run as SQL on the staging database so they
+(model.py); here come the rules that span rows and tables, run as SQL on the database being built so they
 scale: keys, references, and the rules of the Douzelage. Every problem is collected, none stops the rest.
 """
 from __future__ import annotations
@@ -22,8 +22,6 @@ OPEN = 9999           # the "left" year of a membership that lasts
 def check(model: Model, today: dt.date | None = None) -> list[Problem]:
     today = today or dt.date.today()
     problems: list[Problem] = []
-    for table in schema_tables(model):
-        problems += check_primary_key(model, table)
     for table in schema_tables(model):
         problems += check_foreign_keys(model, table)
     problems += check_countries(model)
@@ -52,32 +50,16 @@ def _problems(model: Model, table: str, sql: str, make, params=()) -> list[Probl
     return [make(file, *row) for row in model.conn.execute(f"{sql} LIMIT {LIMIT}", params)]
 
 
-def check_primary_key(model: Model, table: str) -> list[Problem]:
-    key = schema(table)["primaryKey"]
-    index = f"staging_pk_{table}"
-    try:
-        model.conn.execute(f'CREATE UNIQUE INDEX "{index}" ON "{table}" ({_q(key)})')
-        return []
-    except Exception:
-        model.conn.execute(f'CREATE INDEX "{index}" ON "{table}" ({_q(key)})')
-    sql = f"""SELECT t._line, {", ".join(f't."{k}"' for k in key)}, f.first FROM "{table}" t
-              JOIN (SELECT {_q(key)}, min(_line) AS first FROM "{table}" GROUP BY {_q(key)} HAVING count(*) > 1) f
-              USING ({_q(key)}) WHERE t._line > f.first ORDER BY t._line"""
-    return _problems(model, table, sql, lambda file, line, *rest: Problem(
-        file, line, ",".join(key), ",".join(map(str, rest[:-1])), "primary-key",
-        f"repeats the key of row {rest[-1]}", "give each row its own id, or merge the two rows"))
-
-
 def check_foreign_keys(model: Model, table: str) -> list[Problem]:
     problems = []
     for fk in schema(table).get("foreignKeys", []):
         (col,), target, (ref,) = fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"]
         hint = ("use an ISO 3166-1 alpha-2 code" if target == "countries"
                 else f"check the spelling, or add the row to sources/{target}.csv first")
-        sql = f"""SELECT c._line, c."{col}" FROM "{table}" c
+        sql = f"""SELECT c.rowid, c."{col}" FROM "{table}" c
                   WHERE c."{col}" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "{target}" p WHERE p."{ref}" = c."{col}")
-                    AND c."{col}" NOT IN (SELECT key FROM _refused_keys WHERE tbl = '{target}')
-                  ORDER BY c._line"""
+                    AND c."{col}" NOT IN (SELECT key FROM refused_keys WHERE tbl = '{target}')
+                  ORDER BY c.rowid"""
         if target == "countries":        # an unknown code is reported once, by check_countries
             continue
         problems += _problems(model, table, sql, lambda file, line, value: Problem(
@@ -86,7 +68,7 @@ def check_foreign_keys(model: Model, table: str) -> list[Problem]:
 
 
 def check_countries(model: Model) -> list[Problem]:
-    return [p for p in _problems(model, "towns", "SELECT _line, country FROM towns ORDER BY _line",
+    return [p for p in _problems(model, "towns", "SELECT rowid, country FROM towns ORDER BY rowid",
                                  lambda file, line, code: Problem(
                                      file, line, "country", code, "country",
                                      "is not an ISO 3166-1 alpha-2 country code",
@@ -97,17 +79,17 @@ def check_countries(model: Model) -> list[Problem]:
 def check_positions(model: Model) -> list[Problem]:
     file = model.file("towns")
     problems = _problems(model, "towns", """
-        SELECT _line FROM towns WHERE (latitude IS NULL) != (longitude IS NULL) ORDER BY _line""",
+        SELECT rowid FROM towns WHERE (latitude IS NULL) != (longitude IS NULL) ORDER BY rowid""",
         lambda file, line: Problem(file, line, "latitude", None, "position",
                                    "has only one of latitude and longitude", "give both, or neither"))
     problems += _problems(model, "towns", """
-        SELECT _line FROM towns WHERE latitude IS NOT NULL AND position_source IS NULL ORDER BY _line""",
+        SELECT rowid FROM towns WHERE latitude IS NOT NULL AND position_source IS NULL ORDER BY rowid""",
         lambda file, line: Problem(file, line, "position_source", None, "citation",
                                    "a position needs the source it comes from",
                                    "put the id of the source (sources/sources.csv) in position_source"))
-    placed = model.conn.execute("""SELECT _line, country, latitude, longitude FROM towns
+    placed = model.conn.execute("""SELECT rowid, country, latitude, longitude FROM towns
                                    WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND country IS NOT NULL
-                                   ORDER BY _line""").fetchall()
+                                   ORDER BY rowid""").fetchall()
     by_country = defaultdict(list)
     for row in placed:
         by_country[row[1]].append(row)
@@ -134,8 +116,8 @@ def check_positions(model: Model) -> list[Problem]:
 
 
 def check_periods(model: Model, table: str, start: str, end: str, column: str) -> list[Problem]:
-    sql = f"""SELECT _line, "{start}", "{end}" FROM "{table}"
-              WHERE "{start}" IS NOT NULL AND "{end}" IS NOT NULL AND "{start}" > "{end}" ORDER BY _line"""
+    sql = f"""SELECT rowid, "{start}", "{end}" FROM "{table}"
+              WHERE "{start}" IS NOT NULL AND "{end}" IS NOT NULL AND "{start}" > "{end}" ORDER BY rowid"""
     return _problems(model, table, sql, lambda file, line, a, b: Problem(
         file, line, column, str(b), "order", f"{end} ({b}) is before {start} ({a})",
         "check both values; they may be swapped"))
@@ -150,14 +132,14 @@ def check_membership_overlaps(model: Model) -> list[Problem]:
     Periods are years [joined, left): a town that leaves in 2016 may be replaced by one joining in 2016.
     """
     sql = f"""
-        SELECT b._line, b.town, a.town, a._line, ta.country, a.id = b.id
+        SELECT b.rowid, b.town, a.town, a.rowid, ta.country, a.id = b.id
         FROM memberships a JOIN towns ta ON ta.id = a.town
         JOIN towns tb ON tb.country = ta.country
-        JOIN memberships b ON b.town = tb.id AND b._line > a._line
+        JOIN memberships b ON b.town = tb.id AND b.rowid > a.rowid
         WHERE {_START.replace('joined', 'a.joined')} IS NOT NULL AND {_START.replace('joined', 'b.joined')} IS NOT NULL
           AND {_START.replace('joined', 'a.joined')} < coalesce(b."left", {OPEN})
           AND {_START.replace('joined', 'b.joined')} < coalesce(a."left", {OPEN})
-        ORDER BY b._line"""
+        ORDER BY b.rowid"""
     def make(file, line, town, other, other_line, country, _):
         if town == other:
             return Problem(file, line, "joined", town, "membership-overlap",
@@ -175,16 +157,16 @@ def check_members_at_meetings(model: Model) -> list[Problem]:
                       AND coalesce(m.joined, m.joined_earliest, 0) <= {{year}}
                       AND {{year}} <= coalesce(m."left", {OPEN}))"""
     year = "CAST(substr(mt.start_date, 1, 4) AS INTEGER)"
-    host = f"""SELECT mt._line, mt.host, mt.start_date FROM meetings mt
+    host = f"""SELECT mt.rowid, mt.host, mt.start_date FROM meetings mt
                WHERE mt.host IS NOT NULL AND mt.start_date IS NOT NULL
                  AND EXISTS (SELECT 1 FROM towns t WHERE t.id = mt.host)
-                 AND NOT {member_then.format(town='mt.host', year=year)} ORDER BY mt._line"""
+                 AND NOT {member_then.format(town='mt.host', year=year)} ORDER BY mt.rowid"""
     problems = _problems(model, "meetings", host, lambda file, line, town, date: Problem(
         file, line, "host", town, "host-not-member", f"{town} was not a member on {date}",
         "check the host and the date, or the host's membership years in sources/memberships.csv"))
-    attended = f"""SELECT a._line, a.town, mt.start_date, a.meeting FROM meeting_towns a JOIN meetings mt ON mt.id = a.meeting
+    attended = f"""SELECT a.rowid, a.town, mt.start_date, a.meeting FROM meeting_towns a JOIN meetings mt ON mt.id = a.meeting
                    WHERE mt.start_date IS NOT NULL AND a.role != 'observer' AND EXISTS (SELECT 1 FROM towns t WHERE t.id = a.town)
-                     AND NOT {member_then.format(town='a.town', year=year)} ORDER BY a._line"""
+                     AND NOT {member_then.format(town='a.town', year=year)} ORDER BY a.rowid"""
     problems += _problems(model, "meeting_towns", attended, lambda file, line, town, date, meeting: Problem(
         file, line, "town", town, "attendee-not-member",
         f"{town} was not a member on {date}, the date of {meeting}",
@@ -194,7 +176,7 @@ def check_members_at_meetings(model: Model) -> list[Problem]:
 
 
 def check_future_dates(model: Model, today: dt.date) -> list[Problem]:
-    sql = """SELECT _line, start_date FROM meetings WHERE start_date > ? AND status != 'planned' ORDER BY _line"""
+    sql = """SELECT rowid, start_date FROM meetings WHERE start_date > ? AND status != 'planned' ORDER BY rowid"""
     return _problems(model, "meetings", sql, lambda file, line, date: Problem(
         file, line, "start_date", date, "future-date", "is in the future but the meeting is not marked planned",
         "set status to planned, or correct the date"), (today.isoformat(),))
@@ -212,7 +194,7 @@ def check_same_town_twice(model: Model) -> list[Problem]:
     problems = []
     file = model.file("towns")
     for line, tid, name, country, lat, lon in model.conn.execute(
-            "SELECT _line, id, name, country, latitude, longitude FROM towns ORDER BY _line"):
+            "SELECT rowid, id, name, country, latitude, longitude FROM towns ORDER BY rowid"):
         key = (country, fold(name))
         for other_line, other_id, olat, olon in seen[key]:
             near = None in (lat, lon, olat, olon) or geo.distance_km(lat, lon, olat, olon) <= 10

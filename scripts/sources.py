@@ -29,7 +29,10 @@ class RawTable:
     problems: list[Problem] = field(default_factory=list)   # grows while rows() is consumed
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells in `header` order, stripped); blank lines skipped; problems recorded."""
+        """(line number, cells in `header` order); blank lines skipped; problems recorded.
+
+        Cells are not yet stripped of surrounding spaces: casting does that (model.py), in the same pass.
+        """
         if self.path is None:
             return
         with self.path.open(encoding="utf-8-sig", newline="") as f:
@@ -46,7 +49,7 @@ class RawTable:
                             f"has {len(cells)} cells but the header has {width}",
                             "check for a missing or extra comma; quote values that contain commas"))
                         continue
-                    yield reader.line_num, [c.strip() for c in cells]
+                    yield reader.line_num, cells
             except UnicodeDecodeError as e:
                 self.problems.append(_encoding_problem(self.file, self.path, e, reader.line_num + 1))
             except csv.Error as e:

@@ -35,7 +35,7 @@ def test_geodesic_distance_agrees_with_the_spherical_formula_within_half_a_perce
     assert geo.distance_km(*a, *b) == pytest.approx(haversine_km(*a, *b), rel=0.005)
 
 
-def test_a_source_row_with_a_projected_position_gets_latitude_and_longitude(sources_copy):
+def test_a_source_row_with_a_projected_position_gets_latitude_and_longitude(sources_copy, tmp_path):
     towns = sources_copy / "towns.csv"
     lines = towns.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
@@ -50,12 +50,12 @@ def test_a_source_row_with_a_projected_position_gets_latitude_and_longitude(sour
     csv.writer(out, lineterminator="").writerow(row)
     lines[i] = out.getvalue()
     towns.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    model = compile_model(sources_copy)
+    model = compile_model(sources_copy, tmp_path / "db.sqlite")
     t = model.rows("towns", "id = ?", ("oxelosund",))[0]
     assert (t["latitude"], t["longitude"]) == pytest.approx((58.66667, 17.11667), abs=1e-5)
 
 
-def test_a_half_given_projected_position_is_refused(sources_copy):
+def test_a_half_given_projected_position_is_refused(sources_copy, tmp_path):
     towns = sources_copy / "towns.csv"
     text = towns.read_text(encoding="utf-8")
     header = text.splitlines()[0].split(",")
@@ -70,5 +70,5 @@ def test_a_half_given_projected_position_is_refused(sources_copy):
     lines[i] = out.getvalue()
     towns.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(DataError) as e:
-        compile_model(sources_copy)
+        compile_model(sources_copy, tmp_path / "db.sqlite")
     assert any(p.rule == "position" and p.row == i + 1 for p in e.value.problems)
