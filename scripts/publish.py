@@ -16,6 +16,8 @@ from pathlib import Path
 
 from . import rules
 from .database import write_database
+from .dcat import write_catalogue
+from .dictionary import write_dictionary
 from .geojson_map import geojson_bytes
 from .layout import DB_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
@@ -41,6 +43,7 @@ def write_all(model: Model, out: Path) -> None:
     out.mkdir(parents=True)
     write_package(model, geojson_bytes(model), out)
     write_database(model, out / DB_FILE)
+    write_catalogue(out), write_dictionary(out)   # issue 7: DCAT-AP catalogue + data dictionary, from the files above
     _verify(out)
 
 
