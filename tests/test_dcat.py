@@ -189,3 +189,26 @@ def test_build_without_a_publisher_stops_with_a_clear_error_and_publishes_nothin
     assert done.returncode == 1
     assert "no publisher" in done.stderr and "package.json" in done.stderr and "nothing was published" in done.stderr
     assert (repo / "datapackage" / "dcat" / "catalogue.ttl").read_bytes() == before
+
+
+def test_serialisations_do_not_depend_on_python_hash_order(package):
+    """rdflib's own RDF/XML and JSON-LD follow set order, which changes with PYTHONHASHSEED."""
+    import os
+    import subprocess
+    import sys
+    code = ("import sys, pathlib; from scripts import dcat; g = dcat.catalogue_graph(pathlib.Path(sys.argv[1])); "
+            "sys.stdout.buffer.write(b''.join(dcat.serialise(g, f) for f in dcat.FORMATS.values()))")
+    outs = [subprocess.run([sys.executable, "-c", code, str(package)], capture_output=True, check=True,
+                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
+    assert outs[0] == outs[1]
+
+
+def test_catalogue_command_prints_the_catalogue_and_says_what_is_missing():
+    import subprocess
+    import sys
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run([sys.executable, "-m", "scripts.cli", "catalogue", "--format", "rdf"], cwd=root,
+                          capture_output=True, text=True)
+    assert done.returncode == 0
+    assert Graph().parse(data=done.stdout, format="xml").value(DATASET, DCTERMS.title) is not None
+    assert "no contact point" in done.stderr
