@@ -39,12 +39,23 @@ def main() -> None:
 @click.option("--format", "fmt", type=FORMATS, default="text", help="How to report problems.")
 def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
     """Compile sources into the Data Package, GeoJSON, SQLite database and metadata.json."""
+    from .dcat import CatalogueError
     from .publish import build as run_build
     try:
         run_build(sources, out, metadata)
     except DataError as e:
         _report(e, fmt)
+    except CatalogueError as e:   # the catalogue cannot be written truthfully: nothing was published
+        click.echo(f"error: {e}; nothing was published.", err=True)
+        sys.exit(1)
     click.echo(f"Built {out} and {metadata}")
+    _catalogue_notes()
+
+
+def _catalogue_notes() -> None:
+    from .dcat import load_config, notes
+    for note in notes(load_config()):
+        click.echo(f"note: {note}", err=True)
 
 
 @main.command()
@@ -61,6 +72,54 @@ def validate(sources: Path, fmt: str) -> None:
     except DataError as e:
         _report(e, fmt)
     click.echo('{"valid": true, "problems": []}' if fmt == "json" else f"{sources}: valid")
+
+
+@main.command()
+@click.option("--bump", type=click.Choice(["patch", "minor", "major"]), default=None,
+              help="Force a larger bump than the changes need (never a smaller one). Default: from the changes.")
+@click.option("--previous", metavar="REV|ZIP|FOLDER", default=None,
+              help="The previous release to compare with: a git revision, a release zip or a package folder. "
+                   "Default: the commit that set the last released version in scripts/schema/package.json.")
+@click.option("--date", "date_", metavar="YYYY-MM-DD", default=lambda: __import__("datetime").date.today().isoformat(),
+              show_default="today", help="Release date written to CHANGELOG.md and CITATION.cff.")
+@click.option("--dry-run", is_flag=True, help="Print the changelog entry and the new version; change nothing.")
+def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -> None:
+    """Release a new data version: pick the semantic bump from the changes since the previous release,
+    write package.json, CHANGELOG.md and CITATION.cff, rebuild, and write dist/douzelage-<version>.zip.
+
+    Major: a column or table removed or retyped. Minor: rows (e.g. a town or meeting), columns or tables
+    added or removed. Patch: values changed. Commit the result (sources, datapackage/, CHANGELOG.md, ...)."""
+    import re
+    from .release import ReleaseError
+    from .release import release as run_release
+    if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_):
+        raise click.BadParameter(f"{date_!r} is not YYYY-MM-DD", param_hint="--date")
+    try:
+        outcome = run_release(previous, bump, date_, dry_run)
+    except DataError as e:
+        _report(e, "text")
+    except ReleaseError as e:
+        raise click.UsageError(str(e)) from None
+    click.echo(outcome.entry)
+    if dry_run:
+        click.echo(f"Dry run: would release {outcome.version}; nothing was written.")
+    else:
+        click.echo(f"Released {outcome.version}: {outcome.zip}. Commit package.json, CHANGELOG.md, CITATION.cff, "
+                   "datapackage/ and metadata.json.")
+
+
+@main.command()
+@click.option("--format", "fmt", type=click.Choice(["ttl", "rdf", "jsonld"]), default="ttl", show_default=True,
+              help="Turtle, RDF/XML (what Sweden's dataportal.se harvests) or JSON-LD.")
+def catalogue(fmt: str) -> None:
+    """Print the DCAT-AP catalogue of the built package (datapackage/dcat/), and what site/catalogue.yaml lacks.
+
+    The build writes it; the site serves it at /catalogue (content-negotiated) and /downloads/dcat/."""
+    path = PACKAGE / "dcat" / f"catalogue.{fmt}"
+    if not path.exists():
+        raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
+    click.echo(path.read_text(encoding="utf-8"), nl=False)
+    _catalogue_notes()
 
 
 # Datasette settings for a public, read-only site; used by `serve` and by the tests' in-process client.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import csv
 import hashlib
+import io
 import json
 import shutil
 import sqlite3
@@ -89,12 +90,26 @@ def write_package(conn: sqlite3.Connection, out: Path) -> dict:
     return desc
 
 
+def _entry(name: str) -> zipfile.ZipInfo:
+    """A zip entry whose bytes depend only on the file: fixed date and permissions."""
+    info = zipfile.ZipInfo(f"douzelage/{name}", date_time=(1980, 1, 1, 0, 0, 0))
+    info.external_attr = 0o644 << 16
+    info.compress_type = zipfile.ZIP_DEFLATED
+    return info
+
+
 def write_zip(folder: Path, names: list[str], target: Path) -> None:
-    """A zip whose bytes depend only on the files: sorted names, fixed dates and permissions."""
+    """Zip files of `folder` in sorted order, streamed, so the same files give the same zip."""
     with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
         for name in sorted(names):
-            info = zipfile.ZipInfo(f"douzelage/{name}", date_time=(1980, 1, 1, 0, 0, 0))
-            info.external_attr = 0o644 << 16
-            info.compress_type = zipfile.ZIP_DEFLATED
-            with (folder / name).open("rb") as src, z.open(info, "w", force_zip64=True) as dst:
+            with (folder / name).open("rb") as src, z.open(_entry(name), "w", force_zip64=True) as dst:
                 shutil.copyfileobj(src, dst, CHUNK)
+
+
+def zip_bytes(files: dict[str, bytes]) -> bytes:
+    """The same kind of zip, from contents in memory (used for release zips)."""
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as z:
+        for name in sorted(files):
+            z.writestr(_entry(name), files[name])
+    return buf.getvalue()

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from . import rules
 from .database import finish_database
+from .dcat import write_catalogue
+from .dictionary import write_dictionary
 from .geojson_map import write_geojson
 from .layout import DB_FILE, GEOJSON_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
@@ -49,6 +51,7 @@ def write_all(sources: Path, out: Path) -> None:
         write_package(conn, out)
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise RuntimeError("the new database failed SQLite's integrity check")
+    write_catalogue(out), write_dictionary(out)   # issue 7: DCAT-AP catalogue + data dictionary, from the files above
 
 
 def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -10,7 +11,8 @@ import pytest
 from scripts.layout import DB_FILE, SOURCES
 from scripts.publish import build
 
-STANDARDS = Path(__file__).resolve().parents[2] / "shared" / "standards"
+# ../shared/standards beside the clone; $DOUZELAGE_STANDARDS points elsewhere (e.g. from a git worktree).
+STANDARDS = Path(os.environ.get("DOUZELAGE_STANDARDS") or Path(__file__).resolve().parents[2] / "shared" / "standards")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,55 @@
+"""The catalogue on the site: /catalogue (DCAT-AP, content-negotiated), schema.org JSON-LD for the
+landing page, and the data dictionary for /dictionary.
+
+The files come from the served package folder (Datasette's `downloads` static mount), so the site
+shows exactly what the build wrote: datapackage/dcat/catalogue.{ttl,rdf,jsonld} and the Table Schemas.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+from scripts import dictionary, schema_org
+
+MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
+
+
+def _package(datasette) -> Path | None:
+    mounts = dict(datasette.static_mounts or [])
+    return Path(mounts["downloads"]) if "downloads" in mounts else None
+
+
+def _negotiate(accept: str) -> str:
+    """The RDF format named first in the Accept header; Turtle if none is."""
+    found = [(accept.find(media), ext) for ext, media in MEDIA_TYPES.items() if media in accept]
+    return min(found)[1] if found else "ttl"
+
+
+async def catalogue(datasette, request):
+    ext = request.url_vars.get("ext") or _negotiate(request.headers.get("accept", ""))
+    package = _package(datasette)
+    path = package / "dcat" / f"catalogue.{ext}" if package else None
+    if path is None or not path.exists():
+        return Response.text("The catalogue has not been built: run `douzelage build`.", status=404)
+    return Response(path.read_text(encoding="utf-8"), content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
+                    headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"})
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/catalogue(\.(?P<ext>ttl|rdf|jsonld))?$", catalogue)]
+
+
+@hookimpl
+def extra_template_vars(template, datasette):
+    package = _package(datasette)
+    if package is None or not (package / "datapackage.json").exists():
+        return {}
+    if template == "index.html":
+        return {"schema_org_jsonld": schema_org.script_text(schema_org.dataset(package)),
+                "catalogue_url": "/catalogue"}
+    if template == "pages/dictionary.html":
+        return {"data_dictionary": dictionary.tables(package)}
+    return {}
