@@ -19,3 +19,5 @@ TABLES = ["sources", "countries", "towns", "memberships", "meetings", "meeting_t
 DERIVED_TABLES = {"countries", "distances"}
 # Columns of published tables that the build derives, so they have no column in the source file.
 DERIVED_FIELDS = {"towns": {"status", "joined", "left"}}
+# Report tables compiled from the built database by scripts/coverage.py (after the tables above).
+REPORT_TABLES = ["coverage_years", "coverage_towns"]

@@ -14,7 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
-from . import rules
+from . import coverage, rules
 from .database import write_database
 from .geojson_map import geojson_bytes
 from .layout import DB_FILE, METADATA, PACKAGE, SOURCES
@@ -41,6 +41,7 @@ def write_all(model: Model, out: Path) -> None:
     out.mkdir(parents=True)
     write_package(model, geojson_bytes(model), out)
     write_database(model, out / DB_FILE)
+    coverage.publish(out)   # issue 3: coverage report, compiled from the database just written
     _verify(out)
 
 

@@ -10,7 +10,7 @@ import json
 
 import yaml
 
-from .layout import DATABASE_NAME, SITE, TABLES
+from .layout import DATABASE_NAME, REPORT_TABLES, SITE, TABLES
 from .package import resource_texts
 from .table_schema import fields, package_metadata
 
@@ -31,7 +31,7 @@ def metadata() -> dict:
               "source": source["title"], "source_url": source["path"]}
     texts = resource_texts()
     tables = {}
-    for table in TABLES:
+    for table in TABLES + REPORT_TABLES:
         tables[table] = {"title": texts[table]["title"], "description": texts[table]["description"], **common,
                          "columns": {f["name"]: column_description(f) for f in fields(table)},
                          **site["tables"].get(table, {})}
