@@ -65,3 +65,47 @@ def nearest(town: dict) -> tuple[Place, float] | None:
     scored = [(geo.distance_km(town["latitude"], town["longitude"], p.latitude, p.longitude), p) for p in found]
     km, place = min(scored, key=lambda kp: (kp[0], kp[1].geonameid))
     return place, km
+
+
+def reference(town: dict) -> tuple[Place, float] | None:
+    """The GeoNames place to compare a town with: the one its geonames column names, else the nearest namesake."""
+    if town.get("geonames"):
+        place = by_id(int(town["geonames"]), town["country"])
+        if place is None or town["latitude"] is None:
+            return None
+        return place, geo.distance_km(town["latitude"], town["longitude"], place.latitude, place.longitude)
+    return nearest(town)
+
+
+def position_text(lat: float, lon: float) -> str:
+    """A position as claims.value writes it: 'latitude,longitude' with at most 5 decimals."""
+    def text(x: float) -> str:
+        return f"{x:.5f}".rstrip("0").rstrip(".")
+    return f"{text(lat)},{text(lon)}"
+
+
+def unexplained(towns: list[dict], claims: list[dict]) -> list[str]:
+    """Every town whose position GeoNames does not confirm within THRESHOLD_KM and whose claims do not say so.
+
+    A disagreement is explained when claims hold, for the town's `position`, the GeoNames value from
+    DATASET_SOURCE (not preferred) and the value the towns table uses (preferred), each with a note.
+    """
+    problems = []
+    for t in towns:
+        if t["latitude"] is None:
+            continue
+        found = reference(t)
+        if found is None:
+            problems.append(f"{t['id']}: no GeoNames place of that name in {t['country']} to compare with")
+            continue
+        place, km = found
+        if km <= THRESHOLD_KM:
+            continue
+        said = {(c["source"], c["value"], c["preferred"]) for c in claims if c["table_name"] == "towns"
+                and c["record"] == t["id"] and c["field"] == "position" and c["note"]}
+        ours = position_text(t["latitude"], t["longitude"])
+        theirs = position_text(place.latitude, place.longitude)
+        if (DATASET_SOURCE, theirs, False) not in said or not any(v == ours and p for _, v, p in said):
+            problems.append(f"{t['id']}: {km} km from GeoNames {place.geonameid} ({theirs}) and no claims "
+                            f"record the GeoNames position and the preferred one ({ours})")
+    return problems
