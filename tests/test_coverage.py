@@ -104,3 +104,35 @@ async def test_the_coverage_page_shows_the_numbering_gaps_and_both_tables(ds, pa
     assert "Numbers missing from the sequence: " + ranges(sorted(expected_gaps(package))) in text
     assert "Zvolen" in text and "2024" in text
     assert f'href="/{DATABASE_NAME}/coverage_years"' in r.text and f'href="/{DATABASE_NAME}/disputed_facts"' in r.text
+
+
+def test_a_real_datasette_process_serves_the_coverage_page(built, package):
+    """The page needs the datasette-template-sql plugin, found by a real `datasette serve` as installed."""
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from scripts.cli import datasette_args
+    from test_datasette import _free_port
+
+    port = _free_port()
+    proc = subprocess.Popen([str(Path(sys.executable).parent / "datasette"),
+                             *datasette_args(package, built / "metadata.json", port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        r = httpx.get(f"{base}/coverage", timeout=10)
+        assert r.status_code == 200 and "Numbers missing from the sequence" in r.text
+        plugins = httpx.get(f"{base}/-/plugins.json", timeout=10).json()
+        assert "datasette-template-sql" in {p["name"] for p in plugins}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
