@@ -8,7 +8,9 @@ a table in the database. `publish(out)` is the one call the build makes, after t
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import sqlite3
 from pathlib import Path
@@ -16,9 +18,8 @@ from pathlib import Path
 import sqlite_utils
 
 from .layout import DB_FILE, GEOJSON_FILE, REPORT_TABLES, ZIP_FILE
-from .model import Table
-from .package import csv_bytes, resource_texts, zip_bytes
-from .table_schema import fields, schema, sql_type
+from .package import resource_texts, zip_bytes
+from .table_schema import field_names, fields, schema, sql_type
 
 FIRST_YEAR = 1991                      # the charter
 METHOD_SOURCE = "method-coverage-report"
@@ -151,8 +152,7 @@ def publish(out: Path) -> None:
     db_path = out / DB_FILE
     with sqlite3.connect(db_path) as conn:
         tables = compute(conn)
-    model = {name: Table(name, rows=rows) for name, rows in tables.items()}
-    files = {f"data/{name}.csv": csv_bytes(model, name) for name in REPORT_TABLES}
+    files = {f"data/{name}.csv": csv_bytes(name, tables[name]) for name in REPORT_TABLES}
     for name, data in files.items():
         (out / name).write_bytes(data)
     _load(db_path, tables)
@@ -171,6 +171,19 @@ def publish(out: Path) -> None:
     everything[GEOJSON_FILE] = (out / GEOJSON_FILE).read_bytes()
     everything["datapackage.json"] = desc_path.read_bytes()
     (out / ZIP_FILE).write_bytes(zip_bytes(everything))
+
+
+def csv_bytes(table: str, rows: list[dict]) -> bytes:
+    """The rows as CSV in the package's canonical form: columns in schema order, rows by primary key."""
+    def cell(value) -> str:
+        return "" if value is None else ("true" if value else "false") if isinstance(value, bool) else str(value)
+    key = schema(table)["primaryKey"]
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(field_names(table))
+    for row in sorted(rows, key=lambda r: tuple(r[k] for k in key)):
+        writer.writerow([cell(row[name]) for name in field_names(table)])
+    return out.getvalue().encode("utf-8")
 
 
 def _load(db_path: Path, tables: dict[str, list[dict]]) -> None:
