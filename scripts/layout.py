@@ -12,10 +12,12 @@ DB_FILE = f"{DATABASE_NAME}.db"
 GEOJSON_FILE = "douzelage.geojson"
 ZIP_FILE = "douzelage-datapackage.zip"
 
+# The coverage report (scripts/coverage.py): where the record is thin, by year and by town.
+REPORT_TABLES = ["coverage_years", "coverage_towns"]
 # Tables in the order they are loaded: every table after the ones it refers to.
 TABLES = ["sources", "countries", "towns", "memberships", "meetings", "meeting_towns",
-          "projects", "project_towns", "claims", "distances"]
+          "projects", "project_towns", "claims", "distances", *REPORT_TABLES]
 # Tables compiled by the build, with no file in sources/.
-DERIVED_TABLES = {"countries", "distances"}
+DERIVED_TABLES = {"countries", "distances", *REPORT_TABLES}
 # Columns of published tables that the build derives, so they have no column in the source file.
 DERIVED_FIELDS = {"towns": {"status", "joined", "left"}}

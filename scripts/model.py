@@ -7,7 +7,8 @@ file as its SQLite rowid, so every later check can say where a problem is. Then 
 facts is derived here, and nowhere else:
 - towns.latitude/longitude from a position given in another reference system (source_crs, x, y);
 - towns.status, towns.joined, towns.left from the memberships;
-- the countries table (names from ISO 3166-1 via pycountry) and the distances between member towns.
+- the countries table (names from ISO 3166-1 via pycountry) and the distances between member towns;
+- the coverage report (coverage.py).
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from pathlib import Path
 import pycountry
 import sqlite_utils
 
-from . import geo
+from . import coverage, geo
 from .layout import TABLES
 from .problems import Problem
 from .sources import RawTable
@@ -177,6 +178,7 @@ def build_model(raw: dict[str, RawTable], path: Path | str) -> tuple[Model, list
     derive_membership_summary(model)
     derive_countries(model)
     derive_distances(model)
+    coverage.derive(model.conn)
     return model, problems
 
 
