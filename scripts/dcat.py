@@ -13,10 +13,9 @@ absolute IRI (fragments of <base>/catalogue), so there are no blank nodes and th
 """
 from __future__ import annotations
 
-import csv
-import hashlib
 import json
 import os
+import sqlite3
 from xml.sax.saxutils import escape
 from pathlib import Path
 
@@ -27,6 +26,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
 from . import changelog
 from .layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, TABLES, ZIP_FILE
+from .package import file_stats
 
 CONFIG = SITE / "catalogue.yaml"
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"
@@ -89,19 +89,22 @@ def publisher_name(descriptor: dict) -> str:
 
 
 def _sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+    return file_stats(path)["hash"].removeprefix("sha256:")
 
 
-def _rows(out: Path, table: str) -> list[dict]:
-    with open(out / "data" / f"{table}.csv", encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+def _query(out: Path, sql: str) -> list[tuple]:
+    """Facts for the catalogue come from the database just built, never by loading whole CSVs."""
+    with sqlite3.connect(f"file:{out / DB_FILE}?mode=ro", uri=True) as conn:
+        return conn.execute(sql).fetchall()
 
 
 def temporal_coverage(out: Path, columns: list[str]) -> tuple[str, str] | None:
     values = []
     for spec in columns:
         table, column = spec.split(".")
-        values += [r[column] for r in _rows(out, table) if r[column]]
+        values += [str(v) for row in _query(out, f'SELECT min("{column}"), max("{column}") FROM "{table}" '
+                                                 f'WHERE "{column}" IS NOT NULL AND "{column}" != \'\'')
+                   for v in row if v is not None]
     return (min(values), max(values)) if values else None
 
 
@@ -111,14 +114,13 @@ def _date_literal(value: str) -> Literal:
 
 def countries(out: Path) -> list[str]:
     """ISO 3166-1 alpha-3 codes (the EU country vocabulary's) of the countries of the member towns."""
-    return sorted(pycountry.countries.get(alpha_2=r["code"]).alpha_3 for r in _rows(out, "countries"))
+    return sorted(pycountry.countries.get(alpha_2=code).alpha_3 for (code,) in _query(out, "SELECT code FROM countries"))
 
 
 def bbox_wkt(out: Path) -> str | None:
-    pts = [(float(r["longitude"]), float(r["latitude"])) for r in _rows(out, "towns") if r["latitude"]]
-    if not pts:
+    (w, e, s, n), = _query(out, "SELECT min(longitude), max(longitude), min(latitude), max(latitude) FROM towns")
+    if w is None:
         return None
-    (w, e), (s, n) = (min(p[0] for p in pts), max(p[0] for p in pts)), (min(p[1] for p in pts), max(p[1] for p in pts))
     ring = [(w, s), (e, s), (e, n), (w, n), (w, s)]
     return "POLYGON((" + ", ".join(f"{x:.5f} {y:.5f}" for x, y in ring) + "))"
 

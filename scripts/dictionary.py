@@ -10,15 +10,31 @@ from __future__ import annotations
 
 import csv
 import json
+import sqlite3
 from pathlib import Path
+
+from .layout import DB_FILE
 
 README = "README.md"
 EXAMPLE_MAX = 60
 
 
-def _example(rows: list[dict], column: str) -> str:
-    value = next((r[column] for r in rows if r.get(column)), "")
-    return value if len(value) <= EXAMPLE_MAX else value[:EXAMPLE_MAX - 1].rstrip() + "…"
+def _examples(path: Path, columns: list[str]) -> dict[str, str]:
+    """The first non-empty value of each column, read only as far as needed (tables may be large)."""
+    found: dict[str, str] = {}
+    with open(path, encoding="utf-8", newline="") as f:
+        for row in csv.DictReader(f):
+            for c in columns:
+                if c not in found and row.get(c):
+                    found[c] = row[c]
+            if len(found) == len(columns):
+                break
+    return {c: (v if len(v) <= EXAMPLE_MAX else v[:EXAMPLE_MAX - 1].rstrip() + "…") for c, v in found.items()}
+
+
+def _row_count(package: Path, table: str) -> int:
+    with sqlite3.connect(f"file:{package / DB_FILE}?mode=ro", uri=True) as conn:
+        return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
 
 
 def constraints_text(field: dict) -> list[str]:
@@ -48,18 +64,17 @@ def tables(package: Path) -> dict:
     for r in desc["resources"]:
         if "schema" not in r:
             continue
-        with open(package / r["path"], encoding="utf-8", newline="") as f:
-            rows = list(csv.DictReader(f))
         schema = r["schema"]
+        examples = _examples(package / r["path"], [fd["name"] for fd in schema["fields"]])
         refs = [(fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"])
                 for fk in schema.get("foreignKeys", [])]
         result.append({
             "name": r["name"], "title": r["title"], "description": r["description"], "path": r["path"],
-            "rows": len(rows), "primary_key": schema.get("primaryKey", []),
+            "rows": _row_count(package, r["name"]), "primary_key": schema.get("primaryKey", []),
             "references": [{"fields": f, "table": t, "to": to} for f, t, to in refs],
             "columns": [{"name": fd["name"], "title": fd["title"], "type": fd["type"], "unit": fd.get("unit", ""),
                          "constraints": constraints_text(fd), "description": fd["description"],
-                         "example": _example(rows, fd["name"])} for fd in schema["fields"]],
+                         "example": examples.get(fd["name"], "")} for fd in schema["fields"]],
         })
     others = [{"name": r["name"], "title": r["title"], "description": r["description"], "path": r["path"]}
               for r in desc["resources"] if "schema" not in r]

@@ -80,10 +80,14 @@ def descriptor(out: Path) -> dict:
     return {**package_metadata(), "resources": resources}
 
 
-def write_package(conn: sqlite3.Connection, out: Path) -> dict:
-    """Write data/*.csv and datapackage.json into `out` (the GeoJSON is already there), then the zip."""
+def write_tables(conn: sqlite3.Connection, out: Path) -> None:
+    """One CSV per table, into out/data/."""
     for table in TABLES:
         write_csv(conn, table, out / "data" / f"{table}.csv")
+
+
+def write_descriptor(out: Path) -> dict:
+    """datapackage.json for the CSVs and the GeoJSON already in `out`, then the zip of them all."""
     desc = descriptor(out)
     (out / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     write_zip(out, ["datapackage.json", GEOJSON_FILE, *[f"data/{t}.csv" for t in TABLES]], out / ZIP_FILE)

@@ -8,10 +8,12 @@ written.
 from __future__ import annotations
 
 import ctypes
+import multiprocessing
 import ctypes.util
 import os
 import shutil
 import sqlite3
+from contextlib import contextmanager
 from pathlib import Path
 
 from . import rules
@@ -21,7 +23,7 @@ from .dictionary import write_dictionary
 from .geojson_map import write_geojson
 from .layout import DB_FILE, GEOJSON_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
-from .package import write_package
+from .package import write_descriptor, write_tables
 from .problems import DataError
 from .site_metadata import metadata_bytes
 from .sources import read_sources
@@ -46,12 +48,38 @@ def write_all(sources: Path, out: Path) -> None:
         finish_database(model)
     finally:
         model.close()
-    with sqlite3.connect(f"file:{out / DB_FILE}?mode=ro", uri=True) as conn:
-        write_geojson(conn, out / GEOJSON_FILE)
-        write_package(conn, out)
-        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise RuntimeError("the new database failed SQLite's integrity check")
+    with _alongside(_write_map, out):                   # the map is written on the other core
+        with _read_only(out / DB_FILE) as conn:
+            write_tables(conn, out)
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise RuntimeError("the new database failed SQLite's integrity check")
+    write_descriptor(out)
     write_catalogue(out), write_dictionary(out)   # issue 7: DCAT-AP catalogue + data dictionary, from the files above
+
+
+def _read_only(db: Path) -> sqlite3.Connection:
+    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+
+
+def _write_map(out: Path) -> None:
+    with _read_only(out / DB_FILE) as conn:
+        write_geojson(conn, out / GEOJSON_FILE)
+
+
+@contextmanager
+def _alongside(task, *args):
+    """Run `task(*args)` in a forked process while the body runs; fail if it failed."""
+    process = multiprocessing.get_context("fork").Process(target=task, args=args, daemon=True)
+    process.start()
+    try:
+        yield
+    except BaseException:
+        process.kill()
+        raise
+    finally:
+        process.join()
+    if process.exitcode != 0:
+        raise RuntimeError(f"{task.__name__} failed (exit code {process.exitcode}); see the message above")
 
 
 def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> None:

@@ -11,6 +11,7 @@ from collections import defaultdict
 import pycountry
 
 from . import geo
+from .layout import TABLES
 from .model import Model
 from .problems import Problem
 from .table_schema import schema
@@ -38,7 +39,7 @@ def check(model: Model, today: dt.date | None = None) -> list[Problem]:
 
 
 def schema_tables(model: Model) -> list[str]:
-    return [t for t in model.files] + [t for t in ("countries", "distances") if t not in model.files]
+    return TABLES
 
 
 def _q(names) -> str:
@@ -51,20 +52,30 @@ def _problems(model: Model, table: str, sql: str, make, params=()) -> list[Probl
 
 
 def check_foreign_keys(model: Model, table: str) -> list[Problem]:
+    """Every reference resolves. SQLite's own foreign_key_check finds the rows; we say it for people."""
+    refs = {fk_id: (col, target, ref) for fk_id, _, target, col, ref, *_ in
+            model.conn.execute(f'PRAGMA foreign_key_list("{table}")')}
+    refused: dict[str, set[str]] = {}
     problems = []
-    for fk in schema(table).get("foreignKeys", []):
-        (col,), target, (ref,) = fk["fields"], fk["reference"]["resource"], fk["reference"]["fields"]
-        hint = ("use an ISO 3166-1 alpha-2 code" if target == "countries"
-                else f"check the spelling, or add the row to sources/{target}.csv first")
-        sql = f"""SELECT c.rowid, c."{col}" FROM "{table}" c
-                  WHERE c."{col}" IS NOT NULL AND NOT EXISTS (SELECT 1 FROM "{target}" p WHERE p."{ref}" = c."{col}")
-                    AND c."{col}" NOT IN (SELECT key FROM refused_keys WHERE tbl = '{target}')
-                  ORDER BY c.rowid"""
+    for _, rowid, _, fk_id in model.conn.execute(f'PRAGMA foreign_key_check("{table}")'):
+        col, target, ref = refs[fk_id]
         if target == "countries":        # an unknown code is reported once, by check_countries
             continue
-        problems += _problems(model, table, sql, lambda file, line, value: Problem(
-            file, line, col, value, "foreign-key", f"matches no {ref} in the {target} table", hint))
-    return problems
+        if target not in refused:        # a row refused for a bad cell is not reported again
+            refused[target] = {k for (k,) in model.conn.execute(
+                "SELECT key FROM refused_keys WHERE tbl = ?", (target,))}
+        (value,) = model.conn.execute(f'SELECT "{col}" FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone()
+        if value in refused[target]:
+            continue
+        derived = table not in model.files
+        problems.append(Problem(model.file(table), None if derived else rowid, col, value, "foreign-key",
+                                f"matches no {ref} in the {target} table",
+                                f"add a row with id {value} to sources/{target}.csv: it says how the build "
+                                f"derives the {table} table" if derived else
+                                f"check the spelling, or add the row to sources/{target}.csv first"))
+        if len(problems) >= LIMIT:
+            break
+    return sorted(problems)
 
 
 def check_countries(model: Model) -> list[Problem]:
