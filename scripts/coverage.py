@@ -65,9 +65,12 @@ def years_rows(conn: sqlite3.Connection) -> list[dict]:
         if m["year"] is None:
             for y in _span(m["number"], dated, first, last):
                 undated_by_year.setdefault(y, []).append(f"{m['number']} {m['host']}")
+    by_year: dict[int, list[dict]] = {}
+    for m in meetings:
+        by_year.setdefault(m["year"], []).append(m)
     rows = []
     for year in range(first, last + 1):
-        these = [m for m in meetings if m["year"] == year]
+        these = by_year.get(year, [])
         gms = [m for m in these if m["kind"] == "general meeting" and m["status"] == "held"]
         gaps = []
         for m in these:

@@ -73,21 +73,20 @@ class Model:
 def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
     """Stream a source file into its table, casting every cell; bad rows become Problems."""
     model.files[raw.name] = raw.file
-    by_name = {f["name"]: _remembered(caster(f)) for f in fields(raw.name)}
-    casts = [by_name[h] for h in raw.header]            # derived columns stay NULL until derived
+    by_name = {f["name"]: f for f in fields(raw.name)}
+    cast_row = row_caster([by_name[h] for h in raw.header])   # derived columns stay NULL until derived
     sql = (f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
            f'VALUES ({", ".join("?" * (len(raw.header) + 1))})')
     key = schema(raw.name)["primaryKey"]
     key_at = raw.header.index(key[0]) if len(key) == 1 and raw.header else None
     refused: list[str] = []
     accepted = 0
-    strip = str.strip
 
     def typed():
         nonlocal accepted
         for line, cells in raw.rows():
             try:
-                row = [line, *[cast(cell) for cast, cell in zip(casts, map(strip, cells))]]
+                row = cast_row(line, cells)
             except CastError:
                 problems.extend(_row_problems(raw, line, cells))
                 if key_at is not None:
@@ -123,6 +122,32 @@ def _repeated_keys(model: Model, raw: RawTable) -> list[Problem]:
     return found
 
 
+def row_caster(row_fields: list[dict]):
+    """A function (line, cells) -> [line, typed values...] for one file's columns, or CastError.
+
+    It is generated once per file so that each cell costs one dict look-up, not a function call: ids and
+    codes repeat across millions of rows, so each distinct text is cast once (by table_schema.caster)
+    and remembered; a free-text column is only stripped.
+    """
+    env: dict[str, object] = {"MISS": object()}
+    body = [f"def cast_row(line, cells):",
+            f"    {', '.join(f'a{i}' for i in range(len(row_fields)))}, = [c.strip() for c in cells]"]
+    for i, field in enumerate(row_fields):
+        c = field.get("constraints", {})
+        free_text = field["type"] == "string" and not (set(c) - {"required"}) and "format" not in field
+        env[f"c{i}"] = _remembered(caster(field))
+        if free_text and not c.get("required"):
+            body.append(f"    v{i} = a{i} or None")
+        elif free_text:
+            body.append(f"    v{i} = a{i} if a{i} else c{i}(a{i})")
+        else:
+            env[f"s{i}"] = env[f"c{i}"].seen
+            body += [f"    v{i} = s{i}.get(a{i}, MISS)", f"    if v{i} is MISS: v{i} = c{i}(a{i})"]
+    body.append(f"    return [line, {', '.join(f'v{i}' for i in range(len(row_fields)))}]")
+    exec("\n".join(body), env)
+    return env["cast_row"]
+
+
 def _remembered(cast, size: int = 100_000):
     """Cast each distinct text once: ids and codes repeat across millions of rows."""
     seen: dict[str, object] = {}
@@ -135,6 +160,7 @@ def _remembered(cast, size: int = 100_000):
             if len(seen) < size:
                 seen[text] = value
             return value
+    remembered.seen = seen
     return remembered
 
 
@@ -207,10 +233,13 @@ def derive_positions(model: Model) -> list[Problem]:
 
 
 def index_references(model: Model) -> None:
-    """An index on every foreign-key column: the checks use them, and so does Datasette."""
+    """An index on every foreign-key column (the checks use them, and so does Datasette), except one that
+    leads the primary key, whose index already serves."""
     for table in TABLES:
         for fk in schema(table).get("foreignKeys", []):
             col = fk["fields"][0]
+            if col == schema(table)["primaryKey"][0]:
+                continue
             model.conn.execute(f'CREATE INDEX "idx_{table}_{col}" ON "{table}" ("{col}")')
 
 
