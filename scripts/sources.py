@@ -1,19 +1,31 @@
 """Stage 1: read the hand-curated CSV files in sources/, keeping where every cell came from.
 
-A municipal officer edits these files in a spreadsheet or a text editor. What is unambiguous is
-accepted and normalised (a byte-order mark, Windows line endings, spaces around a value, blank lines);
-what is ambiguous (another encoding, another delimiter, missing or unknown columns) is a Problem.
+A municipal officer edits these files in a spreadsheet or a text editor and will make every mistake
+there is. What is unambiguous is accepted and normalised: a byte-order mark, Windows or old Mac line
+endings, spaces around a value, blank lines, decomposed Unicode (stored composed, NFC, with a notice).
+What is ambiguous is a Problem that says where and how to fix it: another encoding (and which one it
+looks like), a spreadsheet file saved under a .csv name, another delimiter, missing, unknown or renamed
+columns, rows with too many or too few cells (a decimal comma or thousands separator is named as such),
+broken quotes and invisible control characters. Every problem of every file is reported in one run.
 """
 from __future__ import annotations
 
 import csv
+import difflib
 import io
-from dataclasses import dataclass
+import re
+import unicodedata
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
 from .problems import Problem
-from .table_schema import field_names
+from .table_schema import field_names, fields
+
+SAVE_AS_CSV = "in the spreadsheet use Save As → 'CSV UTF-8 (Comma delimited) (.csv)'"
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NUMERIC_TYPES = {"integer", "number", "year"}
 
 
 @dataclass
@@ -21,6 +33,7 @@ class RawTable:
     name: str
     file: str                         # path relative to the repository root
     rows: list[tuple[int, dict]]      # (line number, {column: text})
+    notices: list[Problem] = field(default_factory=list)   # what was normalised, for the report
 
 
 def source_columns(table: str) -> list[str]:
@@ -39,80 +52,245 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _decode(data: bytes, file: str, problems: list[Problem]) -> str | None:
+def _header_hint(table: str) -> str:
+    return f"the first line must be the header: {','.join(source_columns(table))}"
+
+
+# --- bytes to text --------------------------------------------------------------------------------------
+
+_SPREADSHEET_MAGIC = {b"PK\x03\x04": "a zip archive: an Excel workbook (.xlsx) or OpenDocument spreadsheet (.ods)",
+                      b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)"}
+_UTF16_32_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
+                  b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
+_ENCODING_NAMES = {"cp1252": "Windows-1252 (Western European)", "latin_1": "ISO-8859-1 (Latin-1)",
+                   "iso8859_15": "ISO-8859-15 (Latin-9)", "cp1250": "Windows-1250 (Central European)",
+                   "iso8859_2": "ISO-8859-2 (Latin-2)", "mac_roman": "Mac OS Roman",
+                   "cp1251": "Windows-1251 (Cyrillic)", "cp1253": "Windows-1253 (Greek)",
+                   "iso8859_7": "ISO-8859-7 (Greek)", "cp850": "DOS code page 850", "utf_16": "UTF-16"}
+
+
+def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
+    """Text of the file, or the problem that says which encoding it looks like."""
+    for magic, what in _SPREADSHEET_MAGIC.items():
+        if data.startswith(magic):
+            return None, [Problem(file, None, None, None, "not-csv", f"is not a CSV text file but {what}",
+                                  SAVE_AS_CSV)]
+    for bom, name in _UTF16_32_BOMS.items():
+        if data.startswith(bom):
+            return None, [Problem(file, None, None, None, "encoding",
+                                  f"is encoded as {name} (a spreadsheet's 'Unicode text' export), not UTF-8",
+                                  SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
     if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]
+        data = data[3:]                       # a UTF-8 byte-order mark: harmless, dropped
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as e:
-        line = data[: e.start].count(b"\n") + 1
-        guess = "UTF-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "Windows-1252 or Latin-1"
-        problems.append(Problem(file, line, None, None, "encoding",
-                                f"is not UTF-8 (byte {data[e.start]:#04x} at offset {e.start}; it looks like {guess})",
-                                "save the file as 'CSV UTF-8' in the spreadsheet, or re-encode it to UTF-8"))
+        return None, [_encoding_problem(data, e, file)]
+    if text.count("\x00") > len(text) // 4:
+        return None, [Problem(file, None, None, None, "encoding",
+                              "is full of NUL characters: it looks like UTF-16 without a byte-order mark",
+                              SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
+    return text, []
+
+
+def _encoding_problem(data: bytes, e: UnicodeDecodeError, file: str) -> Problem:
+    from charset_normalizer import from_bytes   # only needed for a file that is not UTF-8
+
+    best = from_bytes(data).best()
+    codec = best.encoding if best is not None else "cp1252"
+    name = _ENCODING_NAMES.get(codec, codec.replace("_", "-").upper())
+    start = data.rfind(b"\n", 0, e.start) + 1
+    end = data.find(b"\n", e.start)
+    line_bytes = data[start:end if end != -1 else len(data)].rstrip(b"\r")
+    shown = line_bytes.decode(codec, errors="replace") if best is not None else None
+    line = data[: e.start].count(b"\n") + 1
+    excerpt = ""
+    if shown is not None:
+        col = len(data[start:e.start].decode(codec, errors="replace"))
+        excerpt = f"; in {name} this line reads …{shown[max(0, col - 20):col + 20]}…"
+    return Problem(file, line, None, None, "encoding",
+                   f"is not UTF-8: byte {data[e.start]:#04x} at line {line}; it looks like {name}{excerpt}",
+                   SAVE_AS_CSV + f", or re-encode it: iconv -f {codec.replace('_', '-')} -t UTF-8")
+
+
+# --- text to rows -----------------------------------------------------------------------------------------
+
+def _guess_delimiter(first_line: str, expected: list[str]) -> str:
+    """The delimiter that splits the header into the most expected column names."""
+    def score(d: str) -> int:
+        try:
+            cells = next(csv.reader([first_line], delimiter=d))
+        except (csv.Error, StopIteration):
+            return 0
+        return sum(c.strip().lower() in expected for c in cells) * 2 + (len(cells) > 1)
+    return max(DELIMITERS, key=lambda d: (score(d), d == ","))
+
+
+def _check_header(file: str, table: str, header: list[str]) -> list[Problem]:
+    expected = source_columns(table)
+    all_hint = _header_hint(table)
+    problems = []
+    missing = [c for c in expected if c not in header]
+    renamed_to = set()
+    for i, c in enumerate(header):
+        if c in expected:
+            continue
+        if c == "":
+            problems.append(Problem(file, 1, None, None, "empty-column-name",
+                                    f"column {i + 1} of the header has no name",
+                                    "delete the empty column (or a comma at the end of the header line); "
+                                    + all_hint))
+        elif c in DERIVED_FIELDS.get(table, set()):
+            problems.append(Problem(file, 1, c, c, "derived-column",
+                                    "this column is computed by the build, so it cannot be given in the source",
+                                    f"delete the column; {c} is derived from sources/memberships.csv"))
+        else:
+            close = difflib.get_close_matches(c.lower(), missing or expected, n=1, cutoff=0.6)
+            if close and close[0] in missing:
+                renamed_to.add(close[0])
+                problems.append(Problem(file, 1, c, c, "renamed-column",
+                                        f"is not a column of {table}; it looks like {close[0]!r} renamed or misspelt",
+                                        f"rename the column to {close[0]!r}"))
+            else:
+                problems.append(Problem(file, 1, c, c, "unknown-column", f"is not a column of {table}",
+                                        f"remove the column (or rename it); {all_hint}"))
+    for c in missing:
+        if c not in renamed_to:
+            problems.append(Problem(file, 1, c, None, "missing-column", "this column is missing from the header",
+                                    f"add the column {c!r}, even if it stays empty; {all_hint}"))
+    for c in sorted({c for c in header if c and header.count(c) > 1}):
+        problems.append(Problem(file, 1, c, c, "duplicate-column", "this column appears twice in the header",
+                                "keep one of them"))
+    return problems
+
+
+def _explain_extra_cells(table: str, header: list[str], cells: list[str]) -> tuple[str, str, str, str] | None:
+    """If one surplus cell is a decimal comma or thousands separator in a numeric column, say so."""
+    if len(cells) != len(header) + 1:
         return None
+    types = {f["name"]: f["type"] for f in fields(table)}
+    for i, name in enumerate(header):
+        if types.get(name) not in _NUMERIC_TYPES:
+            continue
+        a, b = cells[i].strip(), cells[i + 1].strip()
+        joined = f"{a},{b}"
+        if re.fullmatch(r"[+-]?[0-9]{1,3}", a) and re.fullmatch(r"[0-9]{3}", b) and types[name] == "integer":
+            return (name, joined, "thousands-separator",
+                    f"a thousands separator; write {a}{b} (digits only)")
+        if re.fullmatch(r"[+-]?[0-9]+", a) and re.fullmatch(r"[0-9]+", b):
+            return (name, joined, "decimal-comma", f"a decimal comma; write {a}.{b} with a decimal point")
+    return None
+
+
+def _row_length_problem(file: str, table: str, line: int, header: list[str], cells: list[str]) -> Problem:
+    explained = _explain_extra_cells(table, header, cells)
+    if explained:
+        column, value, rule, hint = explained
+        return Problem(file, line, column, value, rule,
+                       f"the row has {len(cells)} cells for {len(header)} columns: the comma in this number "
+                       "split it in two", hint)
+    return Problem(file, line, None, ",".join(cells), "row-length",
+                   f"the row has {len(cells)} cells but the header has {len(header)} columns",
+                   "check for a missing or extra comma; put double quotes around a value that contains a comma")
 
 
 def read_table(table: str, path: Path) -> tuple[RawTable, list[Problem]]:
     file = _display(path)
-    problems: list[Problem] = []
     empty = RawTable(table, file, [])
     if not path.exists():
         return empty, [Problem(file, None, None, None, "missing-file", "the file does not exist",
-                               f"create it with the header: {','.join(source_columns(table))}")]
-    text = _decode(path.read_bytes(), file, problems)
+                               f"create it; {_header_hint(table)}")]
+    if not path.is_file():
+        return empty, [Problem(file, None, None, None, "not-a-file", "is not a file (a folder?)",
+                               f"replace it by the CSV file {path.name}")]
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        return empty, [Problem(file, None, None, None, "unreadable", f"cannot be read: {e.strerror}",
+                               "check the file's permissions")]
+    text, problems = _decode(data, file)
     if text is None:
         return empty, problems
     if not text.strip():
         return empty, [Problem(file, None, None, None, "empty-file", "the file is empty",
-                               f"it needs at least the header: {','.join(source_columns(table))}")]
-    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+                               f"restore it from git (git checkout -- {file}); {_header_hint(table)}")]
     expected = source_columns(table)
-    try:
-        header = [h.strip() for h in next(reader)]
-    except csv.Error as e:
-        return empty, [Problem(file, 1, None, None, "csv", f"the header cannot be read as CSV: {e}", "")]
-    if len(header) == 1 and any(d in header[0] for d in ";\t|"):
-        delim = next(d for d in ";\t|" if d in header[0])
-        return empty, [Problem(file, 1, None, header[0], "delimiter",
-                               f"the columns are separated by {delim!r}, not by commas",
-                               "save as comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')")]
-    problems += _check_header(file, header, expected)
-    if problems:
-        return empty, problems
-    rows = []
-    try:
-        for cells in reader:
-            line = reader.line_num
-            if not any(c.strip() for c in cells):
-                continue                      # a blank line, harmless
-            if len(cells) != len(header):
-                problems.append(Problem(file, line, None, ",".join(cells), "row-length",
-                                        f"has {len(cells)} cells but the header has {len(header)}",
-                                        "check for a missing or extra comma; quote values that contain commas"))
-                continue
-            rows.append((line, {h: c.strip() for h, c in zip(header, cells)}))
-    except csv.Error as e:
-        problems.append(Problem(file, reader.line_num, None, None, "csv", f"cannot be read as CSV: {e}",
-                                "check the quotes on this line"))
-    return RawTable(table, file, rows), problems
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    if re.fullmatch(r"sep=.?", first_line.strip()):
+        return empty, [Problem(file, 1, None, first_line, "spreadsheet-sep-line",
+                               "starts with a spreadsheet's 'sep=' line instead of the header",
+                               "delete the first line; " + _header_hint(table))]
+    delim = _guess_delimiter(first_line, expected)
+    if delim != ",":
+        return empty, [Problem(file, 1, None, first_line[:80], "delimiter",
+                               f"the columns are separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
+                               f"{SAVE_AS_CSV}; or replace the {DELIMITERS[delim]} by commas")]
+    return _read_rows(table, file, text)
 
 
-def _check_header(file: str, header: list[str], expected: list[str]) -> list[Problem]:
-    problems = []
-    missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
-    for c in missing:
-        problems.append(Problem(file, 1, c, None, "missing-column", "this column is missing from the header",
-                                f"add the column; the header must be: {','.join(expected)}"))
-    for c in extra:
-        problems.append(Problem(file, 1, c, None, "unknown-column",
-                                "this column is not in the Table Schema (misspelt or renamed?)",
-                                f"rename or remove it; the header must be: {','.join(expected)}"))
-    dupes = {c for c in header if header.count(c) > 1}
-    for c in sorted(dupes):
-        problems.append(Problem(file, 1, c, None, "duplicate-column", "this column appears twice", "keep one"))
-    return problems
+def _read_rows(table: str, file: str, text: str) -> tuple[RawTable, list[Problem]]:
+    raw = RawTable(table, file, [])
+    problems: list[Problem] = []
+    reader = csv.reader(io.StringIO(text, newline=""), strict=True)
+    header: list[str] | None = None
+    trimmed: list[tuple[int, str]] = []
+    while True:
+        start = reader.line_num + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as e:
+            problems.append(_quote_problem(file, start, str(e)))
+            break
+        if not any(c.strip() for c in cells):
+            continue                                   # a blank line: harmless, skipped
+        line = start
+        if header is None:
+            header = [unicodedata.normalize("NFC", c.strip()) for c in cells]
+            problems += _check_header(file, table, header)
+            if problems:
+                return raw, problems
+            continue
+        if len(cells) != len(header):
+            problems.append(_row_length_problem(file, table, line, header, cells))
+            continue
+        row = {}
+        for name, text_ in zip(header, cells):
+            value = text_.strip()
+            if value != text_ and value:
+                trimmed.append((line, name))
+            if _CONTROL.search(value):
+                problems.append(Problem(file, line, name, value, "control-character",
+                                        f"contains an invisible control character "
+                                        f"({_CONTROL.search(value).group()!r})",
+                                        "retype the value; it may have come from a copy and paste"))
+            nfc = unicodedata.normalize("NFC", value)
+            if nfc != value:
+                raw.notices.append(Problem(file, line, name, nfc, "unicode-nfc",
+                                           "was written in decomposed Unicode (a letter and a separate accent); "
+                                           "it was stored composed (NFC)",
+                                           "nothing to do; the value is the same text"))
+            row[name] = nfc
+        raw.rows.append((line, row))
+    if header is None:
+        problems.append(Problem(file, None, None, None, "empty-file", "the file has no header line",
+                                _header_hint(table)))
+    if trimmed:
+        first_line, first_col = trimmed[0]
+        raw.notices.append(Problem(file, first_line, first_col, None, "trimmed-spaces",
+                                   f"{len(trimmed)} value(s) had spaces around them (the first is here); "
+                                   "they were removed", "nothing to do"))
+    return raw, problems
+
+
+def _quote_problem(file: str, line: int, error: str) -> Problem:
+    if "unexpected end of data" in error or "EOF" in error:
+        return Problem(file, line, None, None, "quotes",
+                       "a value that starts with a double quote on this line is never closed",
+                       'add the closing " (inside a quoted value, write a quote as "")')
+    return Problem(file, line, None, None, "quotes", f"a double quote is misplaced ({error})",
+                   'put the whole value in double quotes and write each quote inside it as ""')
 
 
 def read_sources(folder: Path = SOURCES) -> tuple[dict[str, RawTable], list[Problem]]:
@@ -122,3 +300,8 @@ def read_sources(folder: Path = SOURCES) -> tuple[dict[str, RawTable], list[Prob
         tables[table] = raw
         problems += found
     return tables, problems
+
+
+def notices(tables: dict[str, RawTable]) -> list[Problem]:
+    """What the reader normalised (composed Unicode, trimmed spaces), to show beside a valid result."""
+    return sorted((n for t in tables.values() for n in t.notices), key=lambda p: (p.file, p.row or 0))
