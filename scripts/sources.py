@@ -66,7 +66,8 @@ _ENCODING_NAMES = {"cp1252": "Windows-1252 (Western European)", "latin_1": "ISO-
                    "iso8859_15": "ISO-8859-15 (Latin-9)", "cp1250": "Windows-1250 (Central European)",
                    "iso8859_2": "ISO-8859-2 (Latin-2)", "mac_roman": "Mac OS Roman",
                    "cp1251": "Windows-1251 (Cyrillic)", "cp1253": "Windows-1253 (Greek)",
-                   "iso8859_7": "ISO-8859-7 (Greek)", "cp850": "DOS code page 850", "utf_16": "UTF-16"}
+                   "iso8859_7": "ISO-8859-7 (Greek)", "cp1257": "Windows-1257 (Baltic)",
+                   "iso8859_13": "ISO-8859-13 (Baltic)", "cp850": "DOS code page 850"}
 
 
 def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
@@ -80,37 +81,56 @@ def _decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
             return None, [Problem(file, None, None, None, "encoding",
                                   f"is encoded as {name} (a spreadsheet's 'Unicode text' export), not UTF-8",
                                   SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
+    if data.count(b"\x00") > len(data) // 4:
+        return None, [Problem(file, None, None, None, "encoding",
+                              "is full of NUL bytes: it looks like UTF-16 without a byte-order mark, not UTF-8",
+                              SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]                       # a UTF-8 byte-order mark: harmless, dropped
     try:
-        text = data.decode("utf-8")
+        return data.decode("utf-8"), []
     except UnicodeDecodeError as e:
         return None, [_encoding_problem(data, e, file)]
-    if text.count("\x00") > len(text) // 4:
-        return None, [Problem(file, None, None, None, "encoding",
-                              "is full of NUL characters: it looks like UTF-16 without a byte-order mark",
-                              SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
-    return text, []
+
+
+def _guess_encoding(data: bytes) -> str:
+    """The single-byte encoding the file most probably is (charset-normalizer's ranking, preferring
+    decodings where the non-ASCII bytes are letters, and the usual spreadsheet default on a tie)."""
+    from charset_normalizer import from_bytes   # only needed for a file that is not UTF-8
+
+    ranked = [m.encoding for m in from_bytes(data, cp_isolation=list(_ENCODING_NAMES))]
+    ranked += [c for c in _ENCODING_NAMES if c not in ranked]
+
+    def decoded(codec: str) -> str | None:
+        try:
+            return data.decode(codec)
+        except UnicodeDecodeError:
+            return None
+
+    def letters(codec: str) -> float:
+        text = decoded(codec)
+        odd = [c for c in text or "" if ord(c) > 127]
+        return sum(c.isalpha() for c in odd) / len(odd) if odd else 0.0
+
+    best = max(ranked, key=lambda c: (letters(c), -ranked.index(c)))
+    for usual in ("cp1252", "cp1250"):
+        if decoded(usual) is not None and decoded(usual) == decoded(best):
+            return usual
+    return best
 
 
 def _encoding_problem(data: bytes, e: UnicodeDecodeError, file: str) -> Problem:
-    from charset_normalizer import from_bytes   # only needed for a file that is not UTF-8
-
-    best = from_bytes(data).best()
-    codec = best.encoding if best is not None else "cp1252"
-    name = _ENCODING_NAMES.get(codec, codec.replace("_", "-").upper())
+    codec = _guess_encoding(data)
+    name = _ENCODING_NAMES.get(codec, codec)
     start = data.rfind(b"\n", 0, e.start) + 1
     end = data.find(b"\n", e.start)
-    line_bytes = data[start:end if end != -1 else len(data)].rstrip(b"\r")
-    shown = line_bytes.decode(codec, errors="replace") if best is not None else None
+    shown = data[start:end if end != -1 else len(data)].rstrip(b"\r").decode(codec, errors="replace")
+    col = len(data[start:e.start].decode(codec, errors="replace"))
     line = data[: e.start].count(b"\n") + 1
-    excerpt = ""
-    if shown is not None:
-        col = len(data[start:e.start].decode(codec, errors="replace"))
-        excerpt = f"; in {name} this line reads …{shown[max(0, col - 20):col + 20]}…"
     return Problem(file, line, None, None, "encoding",
-                   f"is not UTF-8: byte {data[e.start]:#04x} at line {line}; it looks like {name}{excerpt}",
-                   SAVE_AS_CSV + f", or re-encode it: iconv -f {codec.replace('_', '-')} -t UTF-8")
+                   f"is not UTF-8 (byte {data[e.start]:#04x} on line {line}); it is probably {name}, "
+                   f"in which this line reads …{shown[max(0, col - 20):col + 20]}…",
+                   SAVE_AS_CSV + f", or re-encode it: iconv -f {codec.replace('_', '-').upper()} -t UTF-8")
 
 
 # --- text to rows -----------------------------------------------------------------------------------------
@@ -241,7 +261,7 @@ def _read_rows(table: str, file: str, text: str) -> tuple[RawTable, list[Problem
         except StopIteration:
             break
         except csv.Error as e:
-            problems.append(_quote_problem(file, start, str(e)))
+            problems.append(_quote_problem(file, start, reader.line_num > start, str(e)))
             break
         if not any(c.strip() for c in cells):
             continue                                   # a blank line: harmless, skipped
@@ -284,10 +304,11 @@ def _read_rows(table: str, file: str, text: str) -> tuple[RawTable, list[Problem
     return raw, problems
 
 
-def _quote_problem(file: str, line: int, error: str) -> Problem:
-    if "unexpected end of data" in error or "EOF" in error:
+def _quote_problem(file: str, line: int, spans_lines: bool, error: str) -> Problem:
+    if spans_lines or "unexpected end of data" in error:
         return Problem(file, line, None, None, "quotes",
-                       "a value that starts with a double quote on this line is never closed",
+                       "a value that starts with a double quote on this line is never closed "
+                       "(the following lines were read as part of it)",
                        'add the closing " (inside a quoted value, write a quote as "")')
     return Problem(file, line, None, None, "quotes", f"a double quote is misplaced ({error})",
                    'put the whole value in double quotes and write each quote inside it as ""')
