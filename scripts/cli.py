@@ -1,4 +1,4 @@
-"""The `douzelage` command: build, validate and serve. A thin layer over the pipeline's stages.
+"""The `douzelage` command: build, validate, lint and serve. A thin layer over the pipeline's stages.
 
 Exit codes: 0 valid, 1 invalid data, 2 wrong usage.
 """
