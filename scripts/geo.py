@@ -12,8 +12,11 @@ _GEOD = Geod(ellps="WGS84")
 
 
 @lru_cache(maxsize=None)
-def _transformer(crs: str) -> Transformer:
-    return Transformer.from_crs(CRS.from_user_input(crs), WGS84, always_xy=True)
+def _transformer(crs: str, inverse: bool = False) -> Transformer:
+    # No "ballpark" fallback: where no real datum transformation applies, pyproj would otherwise
+    # silently ignore the datum shift (about 100 m for OSGB36) instead of failing.
+    source, target = (WGS84, CRS.from_user_input(crs)) if inverse else (CRS.from_user_input(crs), WGS84)
+    return Transformer.from_crs(source, target, always_xy=True, allow_ballpark=False)
 
 
 def to_wgs84(crs: str, x: float, y: float) -> tuple[float, float]:
@@ -34,8 +37,7 @@ def to_wgs84(crs: str, x: float, y: float) -> tuple[float, float]:
 
 def from_wgs84(crs: str, lat: float, lon: float) -> tuple[float, float]:
     """(x, y) in `crs` for a WGS84 position; the inverse of to_wgs84 (used by the tests)."""
-    t = Transformer.from_crs(WGS84, CRS.from_user_input(crs), always_xy=True)
-    return t.transform(lon, lat, errcheck=True)
+    return _transformer(crs, inverse=True).transform(lon, lat, errcheck=True)
 
 
 def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
