@@ -10,7 +10,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from test_bad_input_files import FIXTURES, apply_fixture
 
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
@@ -71,6 +70,10 @@ def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, 
     assert result.returncode == 0, result.stderr
     assert "note:" in result.stderr and "decomposed Unicode" in result.stderr and "[unicode-nfc]" in result.stderr
     assert "Kőszeg" in (tmp_path / "out" / "data" / "towns.csv").read_text(encoding="utf-8")
+    report = json.loads(run("validate", "--sources", str(sources_copy), "--format", "json").stdout)
+    assert report["valid"] is True and report["problems"] == []
+    notices = [(n["rule"], n["column"], n["value"]) for n in report["notices"]]
+    assert notices == [("unicode-nfc", "native_name", "Kőszeg")]
 
 
 @pytest.mark.parametrize("args, words", [

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import shutil
 from pathlib import Path
 
@@ -38,7 +39,7 @@ def apply_fixture(fixture: Path, sources: Path) -> int | None:
     if mode == "lines":
         found = None
         for raw in new:
-            key = raw.split(",", 1)[0].strip() + ","
+            key = re.split(r"[,;\t]", raw, maxsplit=1)[0].strip() + ","
             i = next(i for i, line in enumerate(lines) if line.startswith(key))
             lines[i] = raw
             found = found or i + 1
@@ -112,6 +113,8 @@ CASES = [
      "split it in two", "write 10870"),
     ("towns/unclosed-quote.lines.csv", "@", None, "quotes", "never closed", 'closing "'),
     ("towns/stray-quote.lines.csv", "@", None, "quotes", "misplaced", 'write each quote inside it as ""'),
+    ("towns/one-row-with-semicolons.lines.csv", "@", None, "delimiter", "this row is separated by semicolons",
+     "by commas"),
     ("towns/too-few-cells.lines.csv", "@", None, "row-length", "17 cells but the header has 18",
      "missing or extra comma"),
     ("towns/control-character.lines.csv", "@", "native_name", "control-character", "invisible control character",
@@ -280,3 +283,25 @@ def test_every_problem_of_every_file_is_reported_in_one_run(sources_copy):
     assert {(Path(p.file).name, p.column) for p in e.value.problems} >= {
         ("towns.csv", "latitude"), ("meetings.csv", "start_date"), ("memberships.csv", "founder"),
         ("sources.csv", "url")}
+
+
+def test_columns_in_another_order_are_read_by_name(sources_copy):
+    clean = compile_model(sources_copy)
+    path = sources_copy / "memberships.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([list(reversed(r)) for r in rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    assert compile_model(sources_copy)["memberships"].rows == clean["memberships"].rows
+
+
+def test_blank_lines_between_rows_are_skipped_and_rows_keep_their_own_line_numbers(sources_copy):
+    path = sources_copy / "meetings.csv"
+    changed = apply_fixture(FIXTURES / "meetings/kind-misspelt.cells.csv", sources_copy)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1:1] = ["", ",,,,", "   "]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        compile_model(sources_copy)
+    [p] = [p for p in e.value.problems if p.file.endswith("meetings.csv")]
+    assert (p.column, p.row) == ("kind", changed + 3)

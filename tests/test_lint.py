@@ -7,8 +7,8 @@ import json
 import shutil
 
 import pytest
-
 from conftest import standard
+
 from scripts.lint import PROFILES, lint_descriptor, lint_metadata, lint_published
 
 

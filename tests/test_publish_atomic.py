@@ -8,7 +8,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import os
 import random
 import resource
 import signal
@@ -147,12 +146,14 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_package_never_a_
         proc.wait()
         found = snapshot(out, meta)
         matches = [name for name, state in states.items() if state == found]
-        assert matches, f"kill {i} left a state that is neither build: {sorted(set(found.items()) ^ set(states[current].items()))}"
+        differing = sorted(set(found.items()) ^ set(states[current].items()))
+        assert matches, f"kill {i} left a state that is neither build: {differing}"
         outcomes.append((current, matches[0]))
         current = matches[0]
     # After all that, a normal build works and clears the scratch folders killed builds left behind.
     subprocess.run(build_cmd(sources_copy, out, meta), check=True, capture_output=True)
     assert snapshot(out, meta) == states["old"]
     assert not list(tmp_path.glob(".datapackage.new-*")) and not list(tmp_path.glob(".metadata.json.new-*"))
-    print(f"build {duration:.2f} s, scratch to swap {to_swap:.2f} s; {len(outcomes)} kills: {sum(a != b for a, b in outcomes)} completed the swap, "
-          f"{sum(a == b for a, b in outcomes)} left the previous build")
+    swapped = sum(a != b for a, b in outcomes)
+    print(f"build {duration:.2f} s, scratch to swap {to_swap:.2f} s; {len(outcomes)} kills: "
+          f"{swapped} completed the swap, {len(outcomes) - swapped} left the previous build")
