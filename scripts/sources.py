@@ -67,7 +67,7 @@ def _guess_delimiter(first_line: str, expected: list[str]) -> str:
     return max(DELIMITERS, key=lambda d: (score(d), d == ","))
 
 
-def _check_header(file: str, table: str, header: list[str]) -> list[Problem]:
+def _check_header(file: str, table: str, header: list[str], line: int = 1) -> list[Problem]:
     expected = source_columns(table)
     all_hint = _header_hint(table)
     problems = []
@@ -77,30 +77,30 @@ def _check_header(file: str, table: str, header: list[str]) -> list[Problem]:
         if c in expected:
             continue
         if c == "":
-            problems.append(Problem(file, 1, None, None, "empty-column-name",
+            problems.append(Problem(file, line, None, None, "empty-column-name",
                                     f"column {i + 1} of the header has no name",
                                     "delete the empty column (or a comma at the end of the header line); "
                                     + all_hint))
         elif c in DERIVED_FIELDS.get(table, set()):
-            problems.append(Problem(file, 1, c, c, "derived-column",
+            problems.append(Problem(file, line, c, c, "derived-column",
                                     "this column is computed by the build, so it cannot be given in the source",
                                     f"delete the column; {c} is derived from sources/memberships.csv"))
         else:
             close = difflib.get_close_matches(c.lower(), missing or expected, n=1, cutoff=0.6)
             if close and close[0] in missing:
                 renamed_to.add(close[0])
-                problems.append(Problem(file, 1, c, c, "renamed-column",
+                problems.append(Problem(file, line, c, c, "renamed-column",
                                         f"is not a column of {table}; it looks like {close[0]!r} renamed or misspelt",
                                         f"rename the column to {close[0]!r}"))
             else:
-                problems.append(Problem(file, 1, c, c, "unknown-column", f"is not a column of {table}",
+                problems.append(Problem(file, line, c, c, "unknown-column", f"is not a column of {table}",
                                         f"remove the column (or rename it); {all_hint}"))
     for c in missing:
         if c not in renamed_to:
-            problems.append(Problem(file, 1, c, None, "missing-column", "this column is missing from the header",
+            problems.append(Problem(file, line, c, None, "missing-column", "this column is missing from the header",
                                     f"add the column {c!r}, even if it stays empty; {all_hint}"))
     for c in sorted({c for c in header if c and header.count(c) > 1}):
-        problems.append(Problem(file, 1, c, c, "duplicate-column", "this column appears twice in the header",
+        problems.append(Problem(file, line, c, c, "duplicate-column", "this column appears twice in the header",
                                 "keep one of them"))
     return problems
 
@@ -194,7 +194,7 @@ def _read_rows(table: str, file: str, text: str) -> tuple[RawTable, list[Problem
         line = start
         if header is None:
             header = [unicodedata.normalize("NFC", c.strip()) for c in cells]
-            problems += _check_header(file, table, header)
+            problems += _check_header(file, table, header, line)
             if problems:
                 return raw, problems
             continue

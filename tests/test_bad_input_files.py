@@ -180,18 +180,20 @@ CASES = [
      "host, participant"),
 ]
 
-# The rules of the domain (rules.py). Rule names are not fixed yet: the message must name what is wrong.
+# The rules of the domain (rules.py). Rule names and wording are not fixed yet, so a case passes when a
+# problem says what is wrong (a pattern on rule, message, hint and value) and either sits on the row the
+# fixture changed or names one of the records involved.
 DOMAIN_CASES = [
-    ("towns/two-members-of-one-country.cells.csv", "@", "country", "SE"),
-    ("memberships/overlapping-periods.cells.csv", "@", None, "overlap"),
-    ("meetings/host-not-yet-member.cells.csv", "@", "host", "member"),
-    ("meetings/host-former-member.cells.csv", "@", "host", "member"),
-    ("meeting_towns/attendee-not-member.cells.csv", "@", "town", "member"),
-    ("meetings/held-in-the-future.cells.csv", "@", "start_date", "future"),
-    ("towns/position-outside-country.cells.csv", "@", "latitude", "SE"),
-    ("towns/latitude-longitude-swapped.cells.csv", "@", "latitude", "swapped"),
-    ("towns/near-duplicate-name.cells.csv", "@", "name", "koszeg"),
-    ("towns/decomposed-duplicate-name.cells.csv", "@", "name", "koszeg"),
+    ("towns/two-members-of-one-country.cells.csv", r"member|one town per country", ["meerssen", "oxelosund"]),
+    ("memberships/overlapping-periods.cells.csv", r"overlap", ["karkkila"]),
+    ("meetings/host-not-yet-member.cells.csv", r"member", ["rovinj"]),
+    ("meetings/host-former-member.cells.csv", r"member", ["karkkila"]),
+    ("meeting_towns/attendee-not-member.cells.csv", r"member", ["rovinj"]),
+    ("meetings/held-in-the-future.cells.csv", r"future|planned", ["general-meeting-2024-sherborne"]),
+    ("towns/position-outside-country.cells.csv", r"countr|outside|border", ["oxelosund"]),
+    ("towns/latitude-longitude-swapped.cells.csv", r"swap", ["oxelosund"]),
+    ("towns/near-duplicate-name.cells.csv", r"duplicate|same town|similar|spelling", ["koszeg"]),
+    ("towns/decomposed-duplicate-name.cells.csv", r"duplicate|same town|similar|spelling", ["koszeg"]),
 ]
 
 
@@ -213,15 +215,17 @@ def test_bad_input_is_reported_with_file_row_column_rule_and_hint(sources_copy, 
     assert any(message in p.message and hint in p.hint for p in matching), _describe(matching)
 
 
-@pytest.mark.parametrize("fixture, row, column, words", [pytest.param(*c, marks=PENDING) for c in DOMAIN_CASES],
+@pytest.mark.parametrize("fixture, what, records", [pytest.param(*c, marks=PENDING) for c in DOMAIN_CASES],
                          ids=[c[0] for c in DOMAIN_CASES])
-def test_a_broken_rule_of_the_domain_is_reported(sources_copy, fixture, row, column, words):
+def test_a_broken_rule_of_the_domain_is_reported(sources_copy, fixture, what, records):
     problems, changed = problems_for(fixture, sources_copy)
     file = f"{fixture.split('/')[0]}.csv"
-    matching = [p for p in problems if Path(p.file).name == file and p.row == changed
-                and (column is None or p.column == column)]
-    assert any(words.lower() in (p.message + p.hint + p.rule + (p.value or "")).lower() for p in matching), \
-        _describe(problems)
+
+    def says_it(p) -> bool:
+        text = " ".join(filter(None, [p.rule, p.message, p.hint, p.value, p.column]))
+        here = Path(p.file).name == file and p.row == changed
+        return bool(re.search(what, text, re.IGNORECASE)) and (here or any(r in text for r in records))
+    assert any(says_it(p) for p in problems), _describe(problems)
 
 
 def test_every_fixture_file_has_a_case():
