@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import math
+import os
 import tempfile
 import unicodedata
 from pathlib import Path
@@ -144,3 +145,52 @@ def test_the_real_sources_read_the_same_with_a_bom_or_windows_line_endings(tmp_p
         (tmp_path / f"{table}.csv").write_bytes(data)
         varied, original = read_table(table, tmp_path / f"{table}.csv"), read_table(table, SOURCES / f"{table}.csv")
         assert varied[0].rows == original[0].rows and varied[1] == original[1] == []
+
+
+# --- no traceback for bad data ----------------------------------------------------------------------------
+
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))     # per file; more for a longer hunt
+SPREADSHEET_NOISE = st.sampled_from([b",", b";", b'"', b"\n", b"\r\n", b" ", b"\xef\xbb\xbf", b"\xf6", b"\x00",
+                                     b"1,5", b"11/05/2018", "ő".encode(), b"", b"\t", b"x"])
+
+
+@st.composite
+def damaged(draw, data: bytes) -> bytes:
+    """The bytes of a real source file with a few spreadsheet-like edits at random places."""
+    for _ in range(draw(st.integers(1, 4))):
+        at = draw(st.integers(0, len(data)))
+        cut = draw(st.integers(0, 3))
+        data = data[:at] + draw(SPREADSHEET_NOISE) + data[at + cut:]
+    return data
+
+
+@pytest.fixture(scope="module")
+def pristine(tmp_path_factory) -> Path:
+    import shutil
+
+    from scripts.layout import SOURCES
+    dest = tmp_path_factory.mktemp("fuzz") / "sources"
+    shutil.copytree(SOURCES, dest)
+    return dest
+
+
+@pytest.mark.parametrize("table", ["sources", "towns", "memberships", "meetings", "meeting_towns", "projects",
+                                   "project_towns", "claims"])
+def test_any_damage_to_a_source_file_gives_a_report_never_an_exception(pristine, table):
+    from scripts.problems import DataError
+    from scripts.publish import compile_model
+    path = pristine / f"{table}.csv"
+    original = path.read_bytes()
+
+    @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+    @given(damaged(original))
+    def check(data):
+        path.write_bytes(data)
+        try:
+            compile_model(pristine)
+        except DataError as e:
+            assert all(p.file and p.rule and p.message for p in e.problems)
+        finally:
+            path.write_bytes(original)
+
+    check()
