@@ -5,6 +5,7 @@ Exit codes: 0 valid, 1 invalid data, 2 wrong usage.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
@@ -78,9 +79,9 @@ def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
         model = run_build(sources, out, metadata)
     except DataError as e:
         _finish(e.problems, [], fmt, "")
-    except OSError as e:           # a full disk, a permission: the build stops, what was published stays
-        _finish([Problem(str(e.filename or out), None, None, None, "os-error",
-                         f"the build could not write: {e.strerror or e}",
+    except (OSError, sqlite3.Error) as e:   # a full disk, a permission: the build stops, what was published stays
+        _finish([Problem(str(getattr(e, "filename", None) or out), None, None, None, "write-error",
+                         f"the build could not write: {getattr(e, 'strerror', None) or e}",
                          "free disk space or fix the permissions, then build again")], [], fmt, "")
     counts = ", ".join(f"{len(t.rows)} {name}" for name, t in model.items())
     _finish([], _source_notices(sources), fmt, f"Built {out}: {counts}")

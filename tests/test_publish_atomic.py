@@ -89,15 +89,16 @@ def test_swap_in_with_nothing_to_swap_fails_and_leaves_the_published_folder(tmp_
 
 # --- whole builds ---------------------------------------------------------------------------------------
 
-def test_a_build_that_fails_while_writing_changes_nothing_published(sources_copy, tmp_path):
+@pytest.mark.parametrize("max_file_bytes", [20_000, 200_000], ids=["while-writing-the-csv", "while-writing-the-db"])
+def test_a_build_that_fails_while_writing_changes_nothing_published(sources_copy, tmp_path, max_file_bytes):
     out, meta = tmp_path / "datapackage", tmp_path / "metadata.json"
     subprocess.run(build_cmd(sources_copy, out, meta), check=True, capture_output=True)
     before = snapshot(out, meta)
     edit_a_title(sources_copy)
 
-    def small_files_only():            # any file above 20 kB cannot be written: EFBIG, like a full disk
+    def small_files_only():            # a bigger file cannot be written (EFBIG), as on a full disk
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
     result = subprocess.run(build_cmd(sources_copy, out, meta), capture_output=True, text=True,
                             preexec_fn=small_files_only)
