@@ -173,3 +173,9 @@ def test_a_file_that_differs_from_its_recorded_hash_is_an_error(built, tmp_path)
     problems = lint_published(package, built / "metadata.json")
     assert {p.rule for p in problems} == {"bytes", "hash"}
     assert all(p.value and p.column.startswith("resources[") for p in problems)
+
+
+def test_the_committed_descriptor_lints_clean():
+    from scripts.layout import PACKAGE
+    committed = json.loads((PACKAGE / "datapackage.json").read_text(encoding="utf-8"))
+    assert lint_descriptor(committed) == []
