@@ -3,6 +3,7 @@
 The pipeline runs one way, one module per stage:
 
     sources.py       read the hand-curated CSV files in sources/ (file, row and column of every cell)
+    decoding.py      bytes to text: UTF-8, or which encoding (or spreadsheet file) it is instead
     table_schema.py  the Table Schemas in scripts/schema/: the single definition of every column
     model.py         cast the cells to typed rows and derive what follows from them (positions, distances)
     rules.py         check keys, references and the rules of the domain; every problem, all at once
@@ -11,5 +12,6 @@ The pipeline runs one way, one module per stage:
     database.py      write the SQLite database that Datasette serves
     site_metadata.py write Datasette's metadata.json from the schemas and site/queries.yaml
     publish.py       build everything in a scratch folder, check it, then swap it in at once
+    lint.py          strict lint of datapackage.json and metadata.json (unknown keys, missing names)
     cli.py           the `douzelage` command line
 """

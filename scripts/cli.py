@@ -1,77 +1,121 @@
-"""The `douzelage` command: build, validate and serve. A thin layer over the pipeline's stages.
+"""The `douzelage` command: build, validate, lint and serve. A thin layer over the pipeline's stages.
 
 Exit codes: 0 valid, 1 invalid data, 2 wrong usage.
 """
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
 from .layout import DB_FILE, METADATA, PACKAGE, SITE, SOURCES
-from .problems import DataError
+from .problems import DataError, Problem, report_json, report_text
 
 FORMATS = click.Choice(["text", "json"])
+SOURCES_OPTION = click.option(
+    "--sources", type=click.Path(path_type=Path, exists=True, file_okay=False), default=SOURCES,
+    show_default=True, help="Folder of hand-curated CSV files.")
+FORMAT_OPTION = click.option("--format", "fmt", type=FORMATS, default="text",
+                             help="How to report problems: text for people, json for tools.")
 
 
-def _report(error: DataError, fmt: str) -> None:
+def _finish(problems: list[Problem], notices: list[Problem], fmt: str, ok_text: str,
+            failed: str = "nothing was published") -> None:
+    """Report and exit: 0 when there is no problem, 1 when there is (invalid data)."""
     if fmt == "json":
-        click.echo(error.as_json())
+        click.echo(report_json(problems, notices))
     else:
-        click.echo(error.report(), err=True)
-    sys.exit(1)
+        if problems or notices:
+            click.echo(report_text(problems, notices, failed), err=True)
+        if not problems:
+            click.echo(ok_text)
+    sys.exit(1 if problems else 0)
+
+
+def _check_sources_folder(sources: Path) -> None:
+    from .sources import source_tables
+    if not any((sources / f"{t}.csv").exists() for t in source_tables()):
+        raise click.BadParameter(f"{sources} holds none of the source files ({', '.join(source_tables())}.csv); "
+                                 "is it the right folder?", param_hint="--sources")
+
+
+def _check_parent(path: Path, option: str) -> None:
+    if not path.resolve().parent.is_dir():
+        raise click.BadParameter(f"the folder {path.resolve().parent} does not exist", param_hint=option)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """Compile the hand-curated Douzelage sources into a Data Package, a GeoJSON map and a Datasette site."""
+    """Compile the hand-curated Douzelage sources into a Data Package, a GeoJSON map and a Datasette site.
+
+    Exit codes: 0 valid, 1 invalid data (every problem is listed, with file, row, column and a hint),
+    2 wrong usage.
+    """
 
 
 @main.command()
-@click.option("--sources", type=click.Path(path_type=Path, file_okay=False), default=SOURCES, show_default=True,
-              help="Folder of hand-curated CSV files.")
+@SOURCES_OPTION
 @click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=PACKAGE, show_default=True,
               help="Published Data Package folder (replaced in one step, only when the build is valid).")
 @click.option("--metadata", type=click.Path(path_type=Path, dir_okay=False), default=METADATA,
               show_default=True, help="Datasette metadata.json to write.")
-@click.option("--format", "fmt", type=FORMATS, default="text", help="How to report problems.")
+@FORMAT_OPTION
 def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
     """Compile sources into the Data Package, GeoJSON, SQLite database and metadata.json."""
-    from .dcat import CatalogueError
+    _check_sources_folder(sources)
+    _check_parent(out, "--out")
+    _check_parent(metadata, "--metadata")
+    from .dcat import CatalogueError, load_config, notes
     from .publish import build as run_build
     try:
-        run_build(sources, out, metadata)
+        notices = run_build(sources, out, metadata)
     except DataError as e:
-        _report(e, fmt)
+        _finish(e.problems, [], fmt, "")
     except CatalogueError as e:   # the catalogue cannot be written truthfully: nothing was published
-        click.echo(f"error: {e}; nothing was published.", err=True)
-        sys.exit(1)
-    click.echo(f"Built {out} and {metadata}")
-    _catalogue_notes()
-
-
-def _catalogue_notes() -> None:
-    from .dcat import load_config, notes
-    for note in notes(load_config()):
-        click.echo(f"note: {note}", err=True)
+        _finish([Problem("site/catalogue.yaml", None, None, None, "catalogue", str(e), "")], [], fmt, "")
+    except (OSError, sqlite3.Error) as e:   # a full disk, a permission: the build stops, what was published stays
+        _finish([Problem(str(getattr(e, "filename", None) or out), None, None, None, "write-error",
+                         f"the build could not write: {getattr(e, 'strerror', None) or e}",
+                         "free disk space or fix the permissions, then build again")], [], fmt, "")
+    if fmt == "text":
+        for note in notes(load_config()):
+            click.echo(f"note: {note}", err=True)
+    _finish([], notices, fmt, f"Built {out} and {metadata}")
 
 
 @main.command()
-@click.option("--sources", type=click.Path(path_type=Path, file_okay=False), default=SOURCES, show_default=True,
-              help="Folder of hand-curated CSV files.")
-@click.option("--format", "fmt", type=FORMATS, default="text", help="How to report problems.")
+@SOURCES_OPTION
+@FORMAT_OPTION
 def validate(sources: Path, fmt: str) -> None:
     """Check the sources without writing anything."""
+    _check_sources_folder(sources)
     from .publish import compile_model
-    import tempfile
     try:
-        with tempfile.TemporaryDirectory() as tmp:
-            compile_model(sources, Path(tmp) / "check.db").close()
+        model = compile_model(sources)
+        model.close()
     except DataError as e:
-        _report(e, fmt)
-    click.echo('{"valid": true, "problems": []}' if fmt == "json" else f"{sources}: valid")
+        _finish(e.problems, [], fmt, "", "nothing was written")
+    _finish([], model.notices, fmt, f"{sources}: valid")
+
+
+@main.command()
+@click.option("--package", type=click.Path(path_type=Path, exists=True, file_okay=False), default=PACKAGE,
+              show_default=True, help="Published Data Package folder (with the database inside).")
+@click.option("--metadata", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=METADATA,
+              show_default=True, help="Datasette metadata.json.")
+@FORMAT_OPTION
+def lint(package: Path, metadata: Path, fmt: str) -> None:
+    """Lint the published package descriptor strictly, and metadata.json against the database."""
+    from .lint import lint_published
+    for needed in (package / "datapackage.json", package / DB_FILE):
+        if not needed.is_file():
+            raise click.BadParameter(f"{needed} does not exist: run `douzelage build` first",
+                                     param_hint="--package")
+    problems = lint_published(package, metadata)
+    _finish(problems, [], fmt, f"{package / 'datapackage.json'} and {metadata}: no problems", "lint failed")
 
 
 @main.command()
@@ -97,7 +141,7 @@ def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -
     try:
         outcome = run_release(previous, bump, date_, dry_run)
     except DataError as e:
-        _report(e, "text")
+        _finish(e.problems, [], "text", "")
     except ReleaseError as e:
         raise click.UsageError(str(e)) from None
     click.echo(outcome.entry)
@@ -119,7 +163,9 @@ def catalogue(fmt: str) -> None:
     if not path.exists():
         raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
     click.echo(path.read_text(encoding="utf-8"), nl=False)
-    _catalogue_notes()
+    from .dcat import load_config, notes
+    for note in notes(load_config()):
+        click.echo(f"note: {note}", err=True)
 
 
 # Datasette settings for a public, read-only site; used by `serve` and by the tests' in-process client.

@@ -13,9 +13,10 @@ _GEOD = Geod(ellps="WGS84")
 
 @lru_cache(maxsize=None)
 def _transformer(crs: str, inverse: bool = False) -> Transformer:
-    source, target = CRS.from_user_input(crs), WGS84
-    return Transformer.from_crs(target, source, always_xy=True) if inverse else \
-        Transformer.from_crs(source, target, always_xy=True)
+    # No "ballpark" fallback: where no real datum transformation applies, pyproj would otherwise
+    # silently ignore the datum shift (about 100 m for OSGB36) instead of failing.
+    source, target = (WGS84, CRS.from_user_input(crs)) if inverse else (CRS.from_user_input(crs), WGS84)
+    return Transformer.from_crs(source, target, always_xy=True, allow_ballpark=False)
 
 
 def to_wgs84(crs: str, x: float, y: float) -> tuple[float, float]:

@@ -13,8 +13,10 @@ facts is derived here, and nowhere else:
 from __future__ import annotations
 
 import sqlite3
+import tempfile
 from itertools import combinations, islice
 from pathlib import Path
+from types import SimpleNamespace
 
 import pycountry
 import sqlite_utils
@@ -38,12 +40,17 @@ def _q(names) -> str:
 class Model:
     """The database being built: one table per published table; a source row's rowid is its line."""
 
-    def __init__(self, path: Path | str):
+    def __init__(self, path: Path | str | None = None):
+        self._scratch = None
+        if path is None:                          # a check only: a database that goes when closed
+            self._scratch = tempfile.TemporaryDirectory(prefix="douzelage-")
+            path = Path(self._scratch.name) / "check.db"
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
         self.files: dict[str, str] = {}          # table -> source file it came from
+        self.notices: list[Problem] = []          # what the reader normalised
         db = sqlite_utils.Database(self.conn)
         for table in TABLES:
             s = schema(table)
@@ -63,22 +70,30 @@ class Model:
         cur = self.conn.execute(f'SELECT {_q(names)} FROM "{table}" WHERE {where} ORDER BY {order}', params)
         return [dict(zip(names, r)) for r in cur]
 
+    def __getitem__(self, table: str) -> SimpleNamespace:
+        """model["towns"].rows: a table's rows as dicts, in primary-key order."""
+        return SimpleNamespace(rows=self.rows(table))
+
     def file(self, table: str) -> str:
         return self.files.get(table, f"(derived table {table})")
 
     def close(self) -> None:
         self.conn.close()
+        if self._scratch is not None:
+            self._scratch.cleanup()
 
 
 def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
     """Stream a source file into its table, casting every cell; bad rows become Problems."""
     model.files[raw.name] = raw.file
+    if raw.path is None:                  # the file could not be opened; its problem is already reported
+        return
     by_name = {f["name"]: f for f in fields(raw.name)}
     cast_row = row_caster([by_name[h] for h in raw.header])   # derived columns stay NULL until derived
     sql = (f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
            f'VALUES ({", ".join("?" * (len(raw.header) + 1))})')
     key = schema(raw.name)["primaryKey"]
-    key_at = raw.header.index(key[0]) if len(key) == 1 and raw.header else None
+    key_at = [raw.header.index(k) for k in key]
     refused: list[str] = []
     accepted = 0
 
@@ -89,8 +104,7 @@ def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
                 row = cast_row(line, cells)
             except CastError:
                 problems.extend(_row_problems(raw, line, cells))
-                if key_at is not None:
-                    refused.append(cells[key_at].strip())
+                refused.append(",".join(cells[i].strip() for i in key_at))
                 continue
             accepted += 1
             yield row
@@ -178,23 +192,26 @@ def _row_problems(raw: RawTable, line: int, cells: list[str]) -> list[Problem]:
 
 
 def _explain_swapped(raw: RawTable, line: int, cells: list[str], found: list[Problem]) -> list[Problem]:
-    """A latitude/longitude pair that is valid only when swapped is reported as swapped."""
+    """A latitude/longitude pair out of range as given, but in the town's country when swapped, is
+    reported as swapped."""
     out_of_range = [p for p in found if p.column in ("latitude", "longitude") and p.rule in ("minimum", "maximum")]
     if not out_of_range:
         return found
-    lat, lon = cells[raw.header.index("latitude")].strip(), cells[raw.header.index("longitude")].strip()
+    at = {h: i for i, h in enumerate(raw.header)}
+    lat, lon, country = (cells[at[c]].strip() for c in ("latitude", "longitude", "country"))
     try:
-        if abs(float(lon)) <= 90 and abs(float(lat)) <= 180:
-            return [p for p in found if p not in out_of_range] + [Problem(
-                raw.file, line, "latitude", f"{lat},{lon}", "swapped",
-                "latitude and longitude look swapped: the pair is out of range as given and valid the other way round",
-                f"swap them: latitude {lon}, longitude {lat}")]
+        away = geo.km_outside_country(country, [float(lon)], [float(lat)])
     except ValueError:
-        pass
-    return found
+        return found
+    if away is None or away[0] > geo.BORDER_TOLERANCE_KM:
+        return found
+    return [p for p in found if p not in out_of_range] + [Problem(
+        raw.file, line, "latitude", f"{lat},{lon}", "swapped",
+        f"latitude and longitude look swapped: out of range as given, in {country} the other way round",
+        f"swap them: latitude {lon}, longitude {lat}")]
 
 
-def build_model(raw: dict[str, RawTable], path: Path | str) -> tuple[Model, list[Problem]]:
+def build_model(raw: dict[str, RawTable], path: Path | str | None = None) -> tuple[Model, list[Problem]]:
     model = Model(path)
     problems: list[Problem] = []
     for name, rt in raw.items():

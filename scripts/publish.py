@@ -8,6 +8,7 @@ written.
 from __future__ import annotations
 
 import ctypes
+import fcntl
 import multiprocessing
 import ctypes.util
 import os
@@ -24,25 +25,30 @@ from .geojson_map import write_geojson
 from .layout import DB_FILE, GEOJSON_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
 from .package import write_descriptor, write_tables
-from .problems import DataError
-from .site_metadata import metadata_bytes
-from .sources import read_sources
+from .problems import DataError, Problem
+from .lint import lint_descriptor, lint_metadata
+from .site_metadata import metadata as datasette_metadata, metadata_bytes
+from .sources import notices, read_sources
 
 
-def compile_model(sources: Path, database: Path) -> Model:
-    """Read, cast and check the sources into a new database; raise DataError with every problem."""
-    raw = read_sources(sources)
-    model, problems = build_model(raw, database)
-    if not any(p.row is None or p.row == 1 for p in problems):   # rules need whole files to be meaningful
-        problems += rules.check(model)
+def compile_model(sources: Path = SOURCES, database: Path | None = None) -> Model:
+    """Read, cast and check the sources into a new database (a temporary one if none is named);
+    raise DataError with every problem."""
+    raw, problems = read_sources(sources)
+    model, found = build_model(raw, database)
+    if not problems:                     # the rules need every file whole to say anything meaningful
+        found += rules.check(model)
+    problems += found
+    model.notices = notices(raw)
     if problems:
         model.close()
         raise DataError(problems)
     return model
 
 
-def write_all(sources: Path, out: Path) -> None:
-    """Compile the sources into `out`: the database, the GeoJSON and the package; check what was written."""
+def write_all(sources: Path, out: Path) -> list[Problem]:
+    """Compile the sources into `out`: the database, the GeoJSON and the package; check what was written.
+    Returns the notices: what the reader normalised on the way."""
     model = compile_model(sources, out / DB_FILE)
     try:
         finish_database(model)
@@ -53,8 +59,12 @@ def write_all(sources: Path, out: Path) -> None:
             write_tables(conn, out)
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise RuntimeError("the new database failed SQLite's integrity check")
-    write_descriptor(out)
+    descriptor = write_descriptor(out)
+    problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
+    if problems:                          # our own descriptor or metadata.json is wrong: a bug, said plainly
+        raise DataError(problems)
     write_catalogue(out), write_dictionary(out)   # issue 7: DCAT-AP catalogue + data dictionary, from the files above
+    return model.notices
 
 
 def _read_only(db: Path) -> sqlite3.Connection:
@@ -82,21 +92,26 @@ def _alongside(task, *args):
         raise RuntimeError(f"{task.__name__} failed (exit code {process.exitcode}); see the message above")
 
 
-def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> None:
+def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> list[Problem]:
+    """Compile, check and publish; returns the notices. Raises DataError, and publishes nothing, on bad data."""
     package = package.resolve()
     scratch = package.parent / f".{package.name}.new-{os.getpid()}"
     tmp_meta = metadata.parent / f".{metadata.name}.new-{os.getpid()}"
     package.parent.mkdir(parents=True, exist_ok=True)
+    lock = (package.parent / f".{package.name}.lock").open("w")
+    fcntl.flock(lock, fcntl.LOCK_EX)      # one build at a time: another waits, and leftovers are only ours
     _clean_leftovers(package)
     try:
         scratch.mkdir()
-        write_all(sources, scratch)
+        found = write_all(sources, scratch)
         tmp_meta.write_bytes(metadata_bytes())
         _swap_in(scratch, package)
         os.replace(tmp_meta, metadata)
+        return found
     finally:
         shutil.rmtree(scratch, ignore_errors=True)   # after the swap this holds the previous build
         tmp_meta.unlink(missing_ok=True)
+        lock.close()                                 # releases the lock
 
 
 def _clean_leftovers(package: Path) -> None:

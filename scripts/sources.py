@@ -1,60 +1,109 @@
 """Stage 1: read the hand-curated CSV files in sources/, keeping where every cell came from.
 
-A municipal officer edits these files in a spreadsheet or a text editor. What is unambiguous is
-accepted and normalised (a byte-order mark, Windows line endings, spaces around a value, blank lines);
-what is ambiguous (another encoding, another delimiter, missing or unknown columns) is a Problem.
+A municipal officer edits these files in a spreadsheet or a text editor and will make every mistake
+there is. What is unambiguous is accepted and normalised: a byte-order mark, Windows or old Mac line
+endings, spaces around a value, blank lines, decomposed Unicode (stored composed, NFC, with a notice).
+What is ambiguous is a Problem that says where and how to fix it: another encoding (and which one it
+looks like), a spreadsheet file saved under a .csv name, another delimiter, missing, unknown or renamed
+columns, rows with too many or too few cells (a decimal comma or thousands separator is named as such),
+broken quotes and invisible control characters. Every problem of every file is reported in one run.
 
-Rows are streamed, never held all at once: the files may hold millions of rows.
+Rows are streamed, never held all at once (a source file may have millions of rows): `read_table`
+checks the file and its header; `RawTable.rows()` yields the rows and records their problems as it goes.
 """
 from __future__ import annotations
 
 import csv
+import difflib
+import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .decoding import SAVE_AS_CSV, decode
 from .layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
 from .problems import Problem
-from .table_schema import field_names
+from .table_schema import field_names, fields
 
-csv.field_size_limit(1 << 24)
+DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_NUMERIC_TYPES = {"integer", "number", "year"}
 
 
 @dataclass
 class RawTable:
     name: str
     file: str                                   # path relative to the repository root
-    path: Path | None = None
+    path: Path | None = None                    # None when the file cannot be read at all
     header: list[str] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)   # grows while rows() is consumed
+    header_line: int = 1
+    problems: list[Problem] = field(default_factory=list)  # found while rows() is read
+    notices: list[Problem] = field(default_factory=list)   # what was normalised, for the report
 
     def rows(self) -> Iterator[tuple[int, list[str]]]:
-        """(line number, cells in `header` order); blank lines skipped; problems recorded.
+        """(line where the row starts, cells in `header` order, NFC-normalised); blank lines skipped.
 
-        Cells are not yet stripped of surrounding spaces: casting does that (model.py), in the same pass.
+        Cells keep their surrounding spaces: casting strips them (model.py) in the same pass.
         """
         if self.path is None:
             return
+        trimmed: list[tuple[int, str]] = []
+        width = len(self.header)
         with self.path.open(encoding="utf-8-sig", newline="") as f:
             reader = csv.reader(f, strict=True)
-            width = len(self.header)
-            try:
-                next(reader)
-                for cells in reader:
-                    if len(cells) != width:
-                        if not any(c.strip() for c in cells):
-                            continue                       # a blank line, harmless
-                        self.problems.append(Problem(
-                            self.file, reader.line_num, None, ",".join(cells), "row-length",
-                            f"has {len(cells)} cells but the header has {width}",
-                            "check for a missing or extra comma; quote values that contain commas"))
-                        continue
-                    yield reader.line_num, cells
-            except UnicodeDecodeError as e:
-                self.problems.append(_encoding_problem(self.file, self.path, e, reader.line_num + 1))
-            except csv.Error as e:
-                self.problems.append(Problem(self.file, reader.line_num, None, None, "csv",
-                                             f"cannot be read as CSV: {e}", "check the quotes on this line"))
+            while True:
+                start = reader.line_num + 1
+                try:
+                    cells = next(reader)
+                except StopIteration:
+                    break
+                except UnicodeDecodeError:
+                    self.problems += decode(self.path.read_bytes(), self.file)[1]
+                    break
+                except csv.Error as e:
+                    self.problems.append(_quote_problem(self.file, start, reader.line_num > start, str(e)))
+                    break
+                if start <= self.header_line:
+                    continue                        # blank lines before the header, and the header
+                if len(cells) != width:
+                    if any(c.strip() for c in cells):
+                        self.problems.append(_row_length_problem(self.file, self.name, start, self.header, cells))
+                    continue                        # (a blank line is harmless and skipped)
+                row = ",".join(cells)
+                if not row.isascii():
+                    if not unicodedata.is_normalized("NFC", row):
+                        cells = self._composed(start, cells)
+                if _CONTROL.search(row):
+                    self._control_characters(start, cells)
+                    continue
+                if " ," in row or ", " in row or row[:1].isspace() or row[-1:].isspace() or "\t" in row:
+                    trimmed += [(start, n) for n, c in zip(self.header, cells) if c != c.strip() and c.strip()]
+                yield start, cells
+        if trimmed:
+            first_line, first_col = trimmed[0]
+            self.notices.append(Problem(self.file, first_line, first_col, None, "trimmed-spaces",
+                                        f"{len(trimmed)} value(s) had spaces around them (the first is here); "
+                                        "they were removed", "nothing to do"))
+
+    def _composed(self, line: int, cells: list[str]) -> list[str]:
+        out = []
+        for name, value in zip(self.header, cells):
+            nfc = unicodedata.normalize("NFC", value)
+            if nfc != value:
+                self.notices.append(Problem(self.file, line, name, nfc.strip(), "unicode-nfc",
+                                            "was written in decomposed Unicode (a letter and a separate accent); "
+                                            "it was stored composed (NFC)", "nothing to do; the value is the same text"))
+            out.append(nfc)
+        return out
+
+    def _control_characters(self, line: int, cells: list[str]) -> None:
+        for name, value in zip(self.header, cells):
+            found = _CONTROL.search(value)
+            if found:
+                self.problems.append(Problem(self.file, line, name, value.strip(), "control-character",
+                                             f"contains an invisible control character ({found.group()!r})",
+                                             "retype the value; it may have come from a copy and paste"))
 
 
 def source_columns(table: str) -> list[str]:
@@ -73,63 +122,166 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _encoding_problem(file: str, path: Path, e: UnicodeDecodeError, line: int) -> Problem:
-    head = path.read_bytes()[:4]
-    guess = "UTF-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "Windows-1252 or Latin-1"
-    return Problem(file, line, None, None, "encoding",
-                   f"is not UTF-8 (byte {e.object[e.start]:#04x}; it looks like {guess})",
-                   "save the file as 'CSV UTF-8' in the spreadsheet, or re-encode it to UTF-8")
+def _header_hint(table: str) -> str:
+    return f"the first line must be the header: {','.join(source_columns(table))}"
 
 
-def read_table(table: str, path: Path) -> RawTable:
-    """Open a source file and check its header; its rows are read later, as a stream."""
-    file = _display(path)
-    raw = RawTable(table, file)
+def _guess_delimiter(first_line: str, expected: list[str]) -> str:
+    """The delimiter that splits the header into the most expected column names."""
+    def score(d: str) -> int:
+        try:
+            cells = next(csv.reader([first_line], delimiter=d))
+        except (csv.Error, StopIteration):
+            return 0
+        return sum(c.strip().lower() in expected for c in cells) * 2 + (len(cells) > 1)
+    return max(DELIMITERS, key=lambda d: (score(d), d == ","))
+
+
+def _check_header(file: str, table: str, header: list[str], line: int = 1) -> list[Problem]:
     expected = source_columns(table)
-    if not path.exists():
-        raw.problems.append(Problem(file, None, None, None, "missing-file", "the file does not exist",
-                                    f"create it with the header: {','.join(expected)}"))
-        return raw
-    try:
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            first = f.readline()
-    except UnicodeDecodeError as e:
-        raw.problems.append(_encoding_problem(file, path, e, 1))
-        return raw
-    if not first.strip():
-        raw.problems.append(Problem(file, None, None, None, "empty-file", "the file is empty or starts with a blank line",
-                                    f"the first line must be the header: {','.join(expected)}"))
-        return raw
-    header = [h.strip() for h in next(csv.reader([first]))]
-    if len(header) == 1 and any(d in header[0] for d in ";\t|"):
-        delim = next(d for d in ";\t|" if d in header[0])
-        raw.problems.append(Problem(file, 1, None, header[0], "delimiter",
-                                    f"the columns are separated by {delim!r}, not by commas",
-                                    "save as comma-separated CSV (in a spreadsheet: 'CSV UTF-8 (comma delimited)')"))
-        return raw
-    header_problems = _check_header(file, header, expected)
-    if header_problems:
-        raw.problems += header_problems
-        return raw
-    raw.path, raw.header = path, header
-    return raw
-
-
-def _check_header(file: str, header: list[str], expected: list[str]) -> list[Problem]:
+    all_hint = _header_hint(table)
     problems = []
     missing = [c for c in expected if c not in header]
-    extra = [c for c in header if c not in expected]
+    renamed_to = set()
+    for i, c in enumerate(header):
+        if c in expected:
+            continue
+        if c == "":
+            problems.append(Problem(file, line, None, None, "empty-column-name",
+                                    f"column {i + 1} of the header has no name",
+                                    "delete the empty column (or a comma at the end of the header line); "
+                                    + all_hint))
+        elif c in DERIVED_FIELDS.get(table, set()):
+            problems.append(Problem(file, line, c, c, "derived-column",
+                                    "this column is computed by the build, so it cannot be given in the source",
+                                    f"delete the column; {c} is derived from sources/memberships.csv"))
+        else:
+            close = difflib.get_close_matches(c.lower(), missing or expected, n=1, cutoff=0.6)
+            if close and close[0] in missing:
+                renamed_to.add(close[0])
+                problems.append(Problem(file, line, c, c, "renamed-column",
+                                        f"is not a column of {table}; it looks like {close[0]!r} renamed or misspelt",
+                                        f"rename the column to {close[0]!r}"))
+            else:
+                problems.append(Problem(file, line, c, c, "unknown-column", f"is not a column of {table}",
+                                        f"remove the column (or rename it); {all_hint}"))
     for c in missing:
-        problems.append(Problem(file, 1, c, None, "missing-column", "this column is missing from the header",
-                                f"add the column; the header must be: {','.join(expected)}"))
-    for c in extra:
-        problems.append(Problem(file, 1, c, None, "unknown-column",
-                                "this column is not in the Table Schema (misspelt or renamed?)",
-                                f"rename or remove it; the header must be: {','.join(expected)}"))
-    for c in sorted({c for c in header if header.count(c) > 1}):
-        problems.append(Problem(file, 1, c, None, "duplicate-column", "this column appears twice", "keep one"))
+        if c not in renamed_to:
+            problems.append(Problem(file, line, c, None, "missing-column", "this column is missing from the header",
+                                    f"add the column {c!r}, even if it stays empty; {all_hint}"))
+    for c in sorted({c for c in header if c and header.count(c) > 1}):
+        problems.append(Problem(file, line, c, c, "duplicate-column", "this column appears twice in the header",
+                                "keep one of them"))
     return problems
 
 
-def read_sources(folder: Path = SOURCES) -> dict[str, RawTable]:
-    return {table: read_table(table, folder / f"{table}.csv") for table in source_tables()}
+def _explain_extra_cells(table: str, header: list[str], cells: list[str]) -> tuple[str, str, str, str] | None:
+    """If one surplus cell is a decimal comma or thousands separator in a numeric column, say so."""
+    if len(cells) != len(header) + 1:
+        return None
+    types = {f["name"]: f["type"] for f in fields(table)}
+    for i, name in enumerate(header):
+        if types.get(name) not in _NUMERIC_TYPES:
+            continue
+        a, b = cells[i].strip(), cells[i + 1].strip()
+        joined = f"{a},{b}"
+        if re.fullmatch(r"[+-]?[0-9]{1,3}", a) and re.fullmatch(r"[0-9]{3}", b) and types[name] == "integer":
+            return (name, joined, "thousands-separator",
+                    f"a thousands separator; write {a}{b} (digits only)")
+        if re.fullmatch(r"[+-]?[0-9]+", a) and re.fullmatch(r"[0-9]+", b):
+            return (name, joined, "decimal-comma", f"a decimal comma; write {a}.{b} with a decimal point")
+    return None
+
+
+def _row_length_problem(file: str, table: str, line: int, header: list[str], cells: list[str]) -> Problem:
+    explained = _explain_extra_cells(table, header, cells)
+    if explained:
+        column, value, rule, hint = explained
+        return Problem(file, line, column, value, rule,
+                       f"the row has {len(cells)} cells for {len(header)} columns: the comma in this number "
+                       "split it in two", hint)
+    delim = next((d for d in DELIMITERS if d != "," and len(cells) == 1 and cells[0].count(d) >= 2), None)
+    if delim:
+        return Problem(file, line, None, cells[0][:80], "delimiter",
+                       f"this row is separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
+                       f"replace the {DELIMITERS[delim]} of this row by commas")
+    return Problem(file, line, None, ",".join(cells), "row-length",
+                   f"the row has {len(cells)} cells but the header has {len(header)} columns",
+                   "check for a missing or extra comma; put double quotes around a value that contains a comma")
+
+
+HEAD_BYTES = 1 << 16
+
+
+def read_table(table: str, path: Path) -> tuple[RawTable, list[Problem]]:
+    """Check a source file and its header; its rows are read later, as a stream, by `RawTable.rows()`."""
+    file = _display(path)
+    raw = RawTable(table, file)
+    if not path.exists():
+        return raw, [Problem(file, None, None, None, "missing-file", "the file does not exist",
+                             f"create it; {_header_hint(table)}")]
+    if not path.is_file():
+        return raw, [Problem(file, None, None, None, "not-a-file", "is not a file (a folder?)",
+                             f"replace it by the CSV file {path.name}")]
+    try:
+        with path.open("rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError as e:
+        return raw, [Problem(file, None, None, None, "unreadable", f"cannot be read: {e.strerror}",
+                             "check the file's permissions")]
+    if len(head) == HEAD_BYTES and b"\n" in head:
+        head = head[: head.rindex(b"\n") + 1]          # whole lines only: no character cut in two
+    text, problems = decode(head, file)
+    if text is None:
+        return raw, problems
+    if not text.strip():
+        return raw, [Problem(file, None, None, None, "empty-file", "the file is empty",
+                             f"restore it from git (git checkout -- {file}); {_header_hint(table)}")]
+    expected = source_columns(table)
+    before = text[: len(text) - len(text.lstrip("\r\n"))]
+    header_line = before.count("\n") + before.replace("\r\n", "").count("\r") + 1
+    first_line = text.lstrip("\r\n").splitlines()[0]
+    if re.fullmatch(r"sep=.?", first_line.strip()):
+        return raw, [Problem(file, header_line, None, first_line, "spreadsheet-sep-line",
+                             "starts with a spreadsheet's 'sep=' line instead of the header",
+                             "delete the first line; " + _header_hint(table))]
+    delim = _guess_delimiter(first_line, expected)
+    if delim != ",":
+        return raw, [Problem(file, header_line, None, first_line[:80], "delimiter",
+                             f"the columns are separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
+                             f"{SAVE_AS_CSV}; or replace the {DELIMITERS[delim]} by commas")]
+    try:
+        cells = next(csv.reader([first_line], strict=True))
+    except csv.Error as e:
+        return raw, [_quote_problem(file, header_line, False, str(e))]
+    header = [unicodedata.normalize("NFC", c.strip()) for c in cells]
+    problems = _check_header(file, table, header, header_line)
+    if problems:
+        return raw, problems
+    raw.path, raw.header, raw.header_line = path, header, header_line
+    return raw, []
+
+
+def _quote_problem(file: str, line: int, spans_lines: bool, error: str) -> Problem:
+    if spans_lines or "unexpected end of data" in error:
+        return Problem(file, line, None, None, "quotes",
+                       "a value that starts with a double quote on this line is never closed "
+                       "(the following lines were read as part of it)",
+                       'add the closing " (inside a quoted value, write a quote as "")')
+    return Problem(file, line, None, None, "quotes", f"a double quote is misplaced ({error})",
+                   'put the whole value in double quotes and write each quote inside it as ""')
+
+
+def read_sources(folder: Path = SOURCES) -> tuple[dict[str, RawTable], list[Problem]]:
+    """Every source file opened and its header checked; file-level problems of all of them."""
+    tables, problems = {}, []
+    for table in source_tables():
+        raw, found = read_table(table, folder / f"{table}.csv")
+        tables[table] = raw
+        problems += found
+    return tables, problems
+
+
+def notices(tables: dict[str, RawTable]) -> list[Problem]:
+    """What the reader normalised (composed Unicode, trimmed spaces), once the rows have been read."""
+    return sorted((n for t in tables.values() for n in t.notices), key=lambda p: (p.file, p.row or 0))

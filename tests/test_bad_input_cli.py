@@ -1,0 +1,108 @@
+"""The command line's contract: exit 0 valid, 1 invalid data, 2 wrong usage; a report people can act on
+and JSON for tools; never a traceback for bad data."""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from test_bad_input_files import FIXTURES, apply_fixture
+
+DOUZELAGE = Path(sys.executable).parent / "douzelage"
+PROBLEM_KEYS = {"file", "row", "column", "value", "rule", "message", "hint"}
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    result = subprocess.run([str(DOUZELAGE), *args], capture_output=True, text=True, timeout=120)
+    assert "Traceback" not in result.stderr + result.stdout, result.stderr
+    return result
+
+
+def test_valid_sources_exit_0_with_an_empty_json_report(sources_copy):
+    result = run("validate", "--sources", str(sources_copy), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {"valid": True, "problems": [], "notices": []}
+
+
+@pytest.mark.parametrize("fixture", ["towns/windows-1252.csv", "towns/semicolons.csv", "towns/excel-workbook.csv",
+                                     "towns/misspelt-column.csv", "towns/unclosed-quote.lines.csv",
+                                     "meetings/date-day-month-ambiguous.cells.csv"])
+def test_bad_data_exits_1_with_every_field_of_the_problem_in_json(sources_copy, fixture):
+    apply_fixture(FIXTURES / fixture, sources_copy)
+    result = run("validate", "--sources", str(sources_copy), "--format", "json")
+    assert result.returncode == 1
+    report = json.loads(result.stdout)
+    assert report["valid"] is False and report["problems"]
+    for p in report["problems"]:
+        assert set(p) == PROBLEM_KEYS and p["message"] and p["hint"], p
+    assert any(Path(p["file"]).name == f"{fixture.split('/')[0]}.csv" for p in report["problems"])
+
+
+def test_the_text_report_says_where_what_and_how_to_fix_and_counts(sources_copy):
+    apply_fixture(FIXTURES / "meetings/date-day-month-ambiguous.cells.csv", sources_copy)
+    apply_fixture(FIXTURES / "towns/country-name.cells.csv", sources_copy)
+    result = run("validate", "--sources", str(sources_copy))
+    assert result.returncode == 1
+    assert "meetings.csv, row " in result.stderr and "column 'start_date'" in result.stderr
+    assert "(value '11/05/2018')" in result.stderr
+    assert "how to fix: write it as YYYY-MM-DD: 2018-05-11 (day first) or 2018-11-05 (month first)" in result.stderr
+    assert "how to fix: write the ISO 3166-1 code: SE for Sweden" in result.stderr
+    assert re.search(r"\n[0-9]+ problem\(s\) in [0-9]+ file\(s\); nothing was written.\n$", result.stderr)
+
+
+def test_the_text_report_counts_problems_and_files(sources_copy):
+    apply_fixture(FIXTURES / "memberships/founder-yes.cells.csv", sources_copy)
+    apply_fixture(FIXTURES / "memberships/year-two-digits.cells.csv", sources_copy)
+    result = run("validate", "--sources", str(sources_copy))
+    assert result.returncode == 1
+    assert result.stderr.count("how to fix:") == 2
+    assert result.stderr.endswith("2 problem(s) in 1 file(s); nothing was written.\n")
+
+
+def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, tmp_path):
+    apply_fixture(FIXTURES / "towns/decomposed-unicode.cells.csv", sources_copy)
+    result = run("build", "--sources", str(sources_copy), "--out", str(tmp_path / "out"),
+                 "--metadata", str(tmp_path / "metadata.json"))
+    assert result.returncode == 0, result.stderr
+    assert "note:" in result.stderr and "decomposed Unicode" in result.stderr and "[unicode-nfc]" in result.stderr
+    assert "Kőszeg" in (tmp_path / "out" / "data" / "towns.csv").read_text(encoding="utf-8")
+    report = json.loads(run("validate", "--sources", str(sources_copy), "--format", "json").stdout)
+    assert report["valid"] is True and report["problems"] == []
+    notices = [(n["rule"], n["column"], n["value"]) for n in report["notices"]]
+    assert notices == [("unicode-nfc", "native_name", "Kőszeg")]
+
+
+@pytest.mark.parametrize("args, words", [
+    (["validate", "--sources", "/nonexistent/sources"], "does not exist"),
+    (["build", "--sources", "/nonexistent/sources"], "does not exist"),
+    (["validate", "--sources", "{empty}"], "holds none of the source files"),
+    (["build", "--out", "/nonexistent/parent/datapackage"], "does not exist"),
+    (["build", "--metadata", "/nonexistent/parent/metadata.json"], "does not exist"),
+    (["validate", "--format", "xml"], "'xml' is not one of"),
+    (["lint", "--package", "{empty}"], "run `douzelage build` first"),
+    (["frobnicate"], "No such command"),
+])
+def test_wrong_usage_exits_2_and_says_why(tmp_path, args, words):
+    args = [a.replace("{empty}", str(tmp_path)) for a in args]
+    result = run(*args)
+    assert result.returncode == 2, result.stderr
+    assert words in result.stderr
+
+
+def test_lint_passes_on_a_fresh_build_and_fails_on_a_misspelt_key(built, tmp_path):
+    package = tmp_path / "datapackage"
+    shutil.copytree(built / "datapackage", package)
+    meta = built / "metadata.json"
+    assert run("lint", "--package", str(package), "--metadata", str(meta)).returncode == 0
+    desc_path = package / "datapackage.json"
+    desc = json.loads(desc_path.read_text(encoding="utf-8"))
+    desc["licences"] = desc.pop("licenses")
+    desc_path.write_text(json.dumps(desc), encoding="utf-8")
+    result = run("lint", "--package", str(package), "--metadata", str(meta), "--format", "json")
+    assert result.returncode == 1
+    [p] = [p for p in json.loads(result.stdout)["problems"] if p["rule"] == "unknown-key"]
+    assert p["value"] == "licences" and p["hint"] == "did you mean 'licenses'?"

@@ -1,0 +1,309 @@
+"""Every way a person can break a source file, one fixture each, and the message that must say so.
+
+Each case copies the real sources, applies one small file from tests/bad_inputs/ (see its README for how),
+and asserts that the build refuses it with the right file, row, column, rule, message and hint — and
+that it raises DataError (a report), never another exception (a traceback).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+
+from scripts.problems import DataError
+from scripts.publish import compile_model
+from scripts.table_schema import schema
+
+FIXTURES = Path(__file__).parent / "bad_inputs"
+
+
+def apply_fixture(fixture: Path, sources: Path) -> int | None:
+    """Apply one fixture to the sources folder; return the line of the first row it changed, if any."""
+    target = sources / f"{fixture.parent.name}.csv"
+    mode = fixture.name.split(".")[-2] if fixture.name.count(".") > 1 else "file"
+    if mode == "file":
+        target.write_bytes(fixture.read_bytes())
+        return None
+    lines = target.read_bytes().decode("utf-8").split("\n")
+    new = fixture.read_bytes().decode("utf-8").rstrip("\n").split("\n")[1:]
+    if mode == "append":
+        text = "\n".join(lines).rstrip("\n")
+        target.write_bytes((text + "\n" + "\n".join(new) + "\n").encode("utf-8"))
+        return text.count("\n") + 2
+    if mode == "lines":
+        found = None
+        for raw in new:
+            key = re.split(r"[,;\t]", raw, maxsplit=1)[0].strip() + ","
+            i = next(i for i, line in enumerate(lines) if line.startswith(key))
+            lines[i] = raw
+            found = found or i + 1
+        target.write_bytes("\n".join(lines).encode("utf-8"))
+        return found
+    assert mode == "cells", fixture
+    return _apply_cells(fixture, target)
+
+
+def _apply_cells(fixture: Path, target: Path) -> int:
+    key = schema(target.stem)["primaryKey"]
+    rows = list(csv.reader(io.StringIO(target.read_text(encoding="utf-8"), newline="")))
+    header = rows[0]
+    changes = list(csv.DictReader(io.StringIO(fixture.read_text(encoding="utf-8"), newline="")))
+    first = None
+    for change in changes:
+        match = [i for i, r in enumerate(rows[1:], 1) if [r[header.index(k)] for k in key] ==
+                 [change[k] for k in key]]
+        if match:
+            i = match[0]
+        else:
+            rows.append([""] * len(header))
+            i = len(rows) - 1
+        for column, value in change.items():
+            rows[i][header.index(column)] = value
+        first = first or i + 1
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    target.write_text(out.getvalue(), encoding="utf-8")
+    return first
+
+
+def problems_for(fixture: str, sources: Path) -> tuple[list, int | None]:
+    path = FIXTURES / fixture
+    assert path.exists(), path
+    line = apply_fixture(path, sources)
+    with pytest.raises(DataError) as e:
+        compile_model(sources)
+    return e.value.problems, line
+
+
+# fixture, row ("@" = the row the fixture changed), column, rule, words of the message, words of the hint
+CASES = [
+    # the file as a whole
+    ("towns/windows-1252.csv", 2, None, "encoding", "probably Windows-1252 (Western European), in which this "
+     "line reads …oxelosund,Oxelösund,Oxelösund", "iconv -f CP1252 -t UTF-8"),
+    ("towns/windows-1250.csv", 2, None, "encoding", "probably Windows-1250 (Central European), in which this "
+     "line reads …koszeg,Kőszeg,Kőszeg", "CSV UTF-8"),
+    ("towns/utf-16.csv", None, None, "encoding", "UTF-16", "CSV UTF-8"),
+    ("towns/utf-16-without-bom.csv", None, None, "encoding", "UTF-16 without a byte-order mark",
+     "CSV UTF-8"),
+    ("towns/excel-workbook.csv", None, None, "not-csv", "Excel workbook", "CSV UTF-8"),
+    ("towns/semicolons.csv", 1, None, "delimiter", "separated by semicolons", "CSV UTF-8"),
+    ("towns/tabs.csv", 1, None, "delimiter", "separated by tabs", "by commas"),
+    ("towns/sep-line.csv", 1, None, "spreadsheet-sep-line", "'sep=' line", "delete the first line"),
+    ("towns/empty.csv", None, None, "empty-file", "is empty", "id,name,native_name"),
+    ("towns/only-blank-lines.csv", None, None, "empty-file", "is empty", "git checkout"),
+    ("towns/missing-column.csv", 1, "wikidata", "missing-column", "missing from the header", "add the column"),
+    ("towns/misspelt-column.csv", 1, "lattitude", "renamed-column", "looks like 'latitude'",
+     "rename the column to 'latitude'"),
+    ("towns/capitalised-column.csv", 1, "Longitude", "renamed-column", "looks like 'longitude'", "'longitude'"),
+    ("towns/extra-column.csv", 1, "mayor", "unknown-column", "is not a column of towns", "remove the column"),
+    ("towns/derived-column.csv", 1, "status", "derived-column", "computed by the build", "memberships.csv"),
+    ("towns/duplicate-column.csv", 1, "note", "duplicate-column", "appears twice", "keep one"),
+    ("towns/empty-column-name.csv", 1, None, "empty-column-name", "column 19 of the header has no name",
+     "comma at the end"),
+    # broken CSV syntax on one line
+    ("towns/decimal-comma-unquoted.lines.csv", "@", "latitude", "decimal-comma", "split it in two",
+     "write 58.66667"),
+    ("towns/thousands-separator-unquoted.lines.csv", "@", "population", "thousands-separator",
+     "split it in two", "write 10870"),
+    ("towns/unclosed-quote.lines.csv", "@", None, "quotes", "never closed", 'closing "'),
+    ("towns/stray-quote.lines.csv", "@", None, "quotes", "misplaced", 'write each quote inside it as ""'),
+    ("towns/one-row-with-semicolons.lines.csv", "@", None, "delimiter", "this row is separated by semicolons",
+     "by commas"),
+    ("towns/too-few-cells.lines.csv", "@", None, "row-length", "17 cells but the header has 18",
+     "missing or extra comma"),
+    ("towns/control-character.lines.csv", "@", "native_name", "control-character", "invisible control character",
+     "retype"),
+    ("towns/duplicate-id.append.csv", "@", "id", "primary-key", "repeats the key", "own id"),
+    # one cell
+    ("towns/decimal-comma-quoted.cells.csv", "@", "latitude", "decimal-comma", "decimal comma", "58.66667"),
+    ("towns/thousands-separator-space.cells.csv", "@", "population", "thousands-separator",
+     "thousands separator", "10870"),
+    ("towns/degrees-minutes.cells.csv", "@", "latitude", "degrees-minutes", "degrees, minutes",
+     "write 58.66667"),
+    ("towns/latitude-above-90.cells.csv", "@", "latitude", "maximum", "above the maximum 90", "at most 90"),
+    ("towns/longitude-in-latitude.cells.csv", "@", "latitude", "maximum", "above the maximum 90", "swapped"),
+    ("towns/country-lowercase.cells.csv", "@", "country", "pattern", "expected form", "SE"),
+    ("towns/country-name.cells.csv", "@", "country", "pattern", "expected form", "SE for Sweden"),
+    ("towns/website-without-scheme.cells.csv", "@", "website", "pattern", "expected form",
+     "https://www.oxelosund.se"),
+    ("towns/website-without-host.cells.csv", "@", "website", "uri", "absolute web address", "full address"),
+    ("towns/wikidata-as-url.cells.csv", "@", "wikidata", "pattern", "expected form", "Q499387"),
+    ("towns/epsg-without-prefix.cells.csv", "@", "source_crs", "pattern", "expected form", "EPSG:3006"),
+    ("towns/population-negative.cells.csv", "@", "population", "minimum", "below the minimum 0", "at least 0"),
+    ("towns/population-as-decimal.cells.csv", "@", "population", "type", "not a whole number", "write 10870"),
+    ("towns/name-empty.cells.csv", "@", "name", "required", "required but empty", "fill in the name"),
+    ("towns/number-too-large.cells.csv", "@", "source_x", "type", "too large", "check"),
+    ("towns/source-unknown.cells.csv", "@", "source", "foreign-key", "matches no id in the sources table",
+     "check the spelling"),
+    ("meetings/date-day-month-ambiguous.cells.csv", "@", "start_date", "date-format", "ambiguous",
+     "2018-05-11 (day first) or 2018-11-05 (month first)"),
+    ("meetings/date-day-month-unambiguous.cells.csv", "@", "end_date", "date-format", "local format",
+     "2024-04-14"),
+    ("meetings/date-two-digit-year.cells.csv", "@", "start_date", "date-format", "two-digit year",
+     "YYYY-MM-DD"),
+    ("meetings/date-impossible.cells.csv", "@", "start_date", "type", "not a real calendar date", "day"),
+    ("meetings/date-with-time.cells.csv", "@", "start_date", "date-format", "time of day", "write 2018-05-11"),
+    ("meetings/date-spreadsheet-serial.cells.csv", "@", "start_date", "date-format", "serial number",
+     "as text"),
+    ("meetings/kind-misspelt.cells.csv", "@", "kind", "enum", "not one of the allowed values",
+     "did you mean 'general meeting'?"),
+    ("meetings/status-capitalised.cells.csv", "@", "status", "enum", "not one of the allowed values",
+     "did you mean 'held'?"),
+    ("meetings/end-before-start.cells.csv", "@", "end_date", "order", "is before", "swapped"),
+    ("meetings/host-unknown.cells.csv", "@", "host", "foreign-key", "matches no id in the towns table",
+     "sources/towns.csv"),
+    ("meetings/report-url-relative.cells.csv", "@", "report_url", "pattern", "expected form", "https://"),
+    ("meetings/participants-thousands-separator.cells.csv", "@", "participants", "thousands-separator",
+     "thousands separator", "1140"),
+    ("memberships/founder-yes.cells.csv", "@", "founder", "type", "not true or false", "true or false"),
+    ("memberships/founder-localised-boolean.cells.csv", "@", "founder", "type", "localised boolean",
+     "true or false"),
+    ("memberships/year-two-digits.cells.csv", "@", "joined", "type", "not a year", "four digits"),
+    ("memberships/year-as-decimal.cells.csv", "@", "joined", "type", "formatted it as a decimal", "write 1998"),
+    ("memberships/year-uncertain.cells.csv", "@", "joined", "type", "not a plain year", "joined_earliest"),
+    ("memberships/left-before-joined.cells.csv", "@", "joined", "order", "before", "swapped"),
+    ("memberships/town-as-name.cells.csv", "@", "town", "pattern", "expected form", "oxelosund"),
+    ("memberships/joined-range-reversed.cells.csv", "@", "joined_latest", "order", "before", "swapped"),
+    ("sources/url-relative.cells.csv", "@", "url", "pattern", "expected form", "starting with https://"),
+    ("sources/url-scheme-relative.cells.csv", "@", "url", "pattern", "expected form",
+     "https://en.wikipedia.org/wiki/Douzelage"),
+    ("sources/language-name.cells.csv", "@", "language", "pattern", "expected form", "en for English"),
+    ("sources/published-local-date.cells.csv", "@", "published", "pattern", "expected form", "YYYY-MM-DD"),
+    ("sources/kind-unknown.cells.csv", "@", "kind", "enum", "not one of the allowed values", "encyclopedia"),
+    ("meeting_towns/role-unknown.cells.csv", "@", "role", "enum", "not one of the allowed values",
+     "host, participant"),
+]
+
+# The rules of the domain (rules.py). Rule names and wording are not fixed yet, so a case passes when a
+# problem says what is wrong (a pattern on rule, message, hint and value) and either sits on the row the
+# fixture changed or names one of the records involved.
+DOMAIN_CASES = [
+    ("towns/two-members-of-one-country.cells.csv", r"member|one town per country", ["meerssen", "oxelosund"]),
+    ("memberships/overlapping-periods.cells.csv", r"overlap", ["karkkila"]),
+    ("meetings/host-not-yet-member.cells.csv", r"member", ["rovinj"]),
+    ("meetings/host-former-member.cells.csv", r"member", ["karkkila"]),
+    ("meeting_towns/attendee-not-member.cells.csv", r"member", ["rovinj"]),
+    ("meetings/held-in-the-future.cells.csv", r"future|planned", ["general-meeting-2024-sherborne"]),
+    ("towns/position-outside-country.cells.csv", r"countr|outside|border", ["oxelosund"]),
+    ("towns/latitude-longitude-swapped.cells.csv", r"swap", ["oxelosund"]),
+    ("towns/near-duplicate-name.cells.csv", r"duplicate|same town|similar|spelling", ["koszeg"]),
+    ("towns/decomposed-duplicate-name.cells.csv", r"duplicate|same town|similar|spelling", ["koszeg"]),
+]
+
+
+def _describe(problems) -> str:
+    return "\n".join(f"  {p.file} row={p.row} column={p.column} rule={p.rule}: {p.message} | {p.hint}"
+                     for p in problems)
+
+
+@pytest.mark.parametrize("fixture, row, column, rule, message, hint", CASES, ids=[c[0] for c in CASES])
+def test_bad_input_is_reported_with_file_row_column_rule_and_hint(sources_copy, fixture, row, column, rule,
+                                                                  message, hint):
+    problems, changed = problems_for(fixture, sources_copy)
+    expected_row = changed if row == "@" else row
+    file = f"{fixture.split('/')[0]}.csv"
+    matching = [p for p in problems if Path(p.file).name == file and p.row == expected_row
+                and p.column == column and p.rule == rule]
+    assert matching, f"no {rule} problem at row {expected_row}, column {column} of {file}; got:\n" + \
+        _describe(problems)
+    assert any(message in p.message and hint in p.hint for p in matching), _describe(matching)
+
+
+@pytest.mark.parametrize("fixture, what, records", DOMAIN_CASES,
+                         ids=[c[0] for c in DOMAIN_CASES])
+def test_a_broken_rule_of_the_domain_is_reported(sources_copy, fixture, what, records):
+    problems, changed = problems_for(fixture, sources_copy)
+    file = f"{fixture.split('/')[0]}.csv"
+
+    def says_it(p) -> bool:
+        text = " ".join(filter(None, [p.rule, p.message, p.hint, p.value, p.column]))
+        here = Path(p.file).name == file and p.row == changed
+        return bool(re.search(what, text, re.IGNORECASE)) and (here or any(r in text for r in records))
+    assert any(says_it(p) for p in problems), _describe(problems)
+
+
+def test_every_fixture_file_has_a_case():
+    named = {c[0] for c in CASES} | {c[0] for c in DOMAIN_CASES} | set(NORMALISED)
+    files = {str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.csv")}
+    assert files == named
+
+
+def test_there_are_at_least_forty_bad_input_cases():
+    assert len(CASES) >= 40
+
+
+# Accepted and normalised: the build succeeds and the result is as if the file had been clean.
+NORMALISED = ["towns/spaces-around-values.lines.csv", "towns/decomposed-unicode.cells.csv"]
+
+
+def test_spaces_around_values_are_trimmed_with_a_notice(sources_copy, tmp_path):
+    clean = compile_model(sources_copy)["towns"].rows
+    apply_fixture(FIXTURES / NORMALISED[0], sources_copy)
+    model = compile_model(sources_copy)
+    ox = next(r for r in model["towns"].rows if r["id"] == "oxelosund")
+    assert ox["name"] == "Oxelösund" and ox["latitude"] == 58.66667 and ox["website"] == "https://www.oxelosund.se"
+    assert [r for r in model["towns"].rows if r["id"] != "oxelosund"] == [r for r in clean if r["id"] != "oxelosund"]
+    from scripts.sources import notices, read_sources
+    assert [n.rule for n in model.notices] == ["trimmed-spaces"]
+
+
+def test_decomposed_unicode_is_stored_composed_with_a_notice(sources_copy):
+    import unicodedata
+    line = apply_fixture(FIXTURES / NORMALISED[1], sources_copy)
+    assert unicodedata.normalize("NFD", "Kőszeg") in (sources_copy / "towns.csv").read_text(encoding="utf-8")
+    model = compile_model(sources_copy)
+    koszeg = next(r for r in model["towns"].rows if r["id"] == "koszeg")
+    assert koszeg["native_name"] == "Kőszeg" == unicodedata.normalize("NFC", koszeg["native_name"])
+    from scripts.sources import notices, read_sources
+    found = model.notices
+    assert [(n.rule, n.row, n.column, n.value) for n in found] == [("unicode-nfc", line, "native_name", "Kőszeg")]
+
+
+@pytest.mark.parametrize("what", ["missing", "a folder"])
+def test_a_missing_source_file_is_named_with_its_header(sources_copy, what):
+    (sources_copy / "projects.csv").unlink()
+    if what == "a folder":
+        (sources_copy / "projects.csv").mkdir()
+    with pytest.raises(DataError) as e:
+        compile_model(sources_copy)
+    [p] = [p for p in e.value.problems if p.file.endswith("projects.csv")]
+    assert p.rule == ("missing-file" if what == "missing" else "not-a-file")
+    assert "id,title,programme" in p.hint or "CSV file projects.csv" in p.hint
+
+
+def test_every_problem_of_every_file_is_reported_in_one_run(sources_copy):
+    for fixture in ["towns/latitude-above-90.cells.csv", "meetings/date-day-month-ambiguous.cells.csv",
+                    "memberships/founder-yes.cells.csv", "sources/url-relative.cells.csv"]:
+        apply_fixture(FIXTURES / fixture, sources_copy)
+    shutil.copy(FIXTURES / "meeting_towns/role-unknown.cells.csv", sources_copy / "_unused.csv")
+    with pytest.raises(DataError) as e:
+        compile_model(sources_copy)
+    assert {(Path(p.file).name, p.column) for p in e.value.problems} >= {
+        ("towns.csv", "latitude"), ("meetings.csv", "start_date"), ("memberships.csv", "founder"),
+        ("sources.csv", "url")}
+
+
+def test_columns_in_another_order_are_read_by_name(sources_copy):
+    clean = compile_model(sources_copy)
+    path = sources_copy / "memberships.csv"
+    rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([list(reversed(r)) for r in rows])
+    path.write_text(out.getvalue(), encoding="utf-8")
+    assert compile_model(sources_copy)["memberships"].rows == clean["memberships"].rows
+
+
+def test_blank_lines_between_rows_are_skipped_and_rows_keep_their_own_line_numbers(sources_copy):
+    path = sources_copy / "meetings.csv"
+    changed = apply_fixture(FIXTURES / "meetings/kind-misspelt.cells.csv", sources_copy)
+    lines = path.read_text(encoding="utf-8").split("\n")
+    lines[1:1] = ["", ",,,,", "   "]
+    path.write_text("\n".join(lines), encoding="utf-8")
+    with pytest.raises(DataError) as e:
+        compile_model(sources_copy)
+    [p] = [p for p in e.value.problems if p.file.endswith("meetings.csv")]
+    assert (p.column, p.row) == ("kind", changed + 3)
