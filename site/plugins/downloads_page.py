@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 
 from datasette import hookimpl
+from datasette.utils import add_cors_headers
 from datasette.utils.asgi import Response
 
 MOUNT = "downloads"
@@ -89,10 +90,14 @@ def files(datasette) -> list[dict]:
 async def downloads_page(request, datasette):
     listed = files(datasette)
     if request.url_vars.get("format") == "json":
-        return Response.json(listed)
+        response = Response.json(listed)
+        if datasette.cors:
+            add_cors_headers(response.headers)
+        return response
     context = {"files": listed, "json_url": datasette.urls.path("/downloads.json"),
                "time_limit_ms": datasette.setting("sql_time_limit_ms"),
-               "max_rows": datasette.setting("max_returned_rows")}
+               "max_rows": datasette.setting("max_returned_rows"),
+               "base_url": datasette.absolute_url(request, "/").rstrip("/")}
     return Response.html(await datasette.render_template("downloads.html", context, request=request,
                                                          view_name="downloads"))
 

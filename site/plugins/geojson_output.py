@@ -27,7 +27,8 @@ def feature(row: dict) -> dict:
 
 def render(columns, rows, request, data):
     if not can_render(columns):
-        return Response.text("This data has no latitude and longitude columns, so it cannot be GeoJSON.",
+        from datasette.views.base import DatasetteError
+        raise DatasetteError("This data has no latitude and longitude columns, so it cannot be GeoJSON.",
                              status=400)
     collection = {"type": "FeatureCollection",
                   "features": [feature(dict(zip(columns, row))) for row in rows]}

@@ -27,12 +27,19 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def site_url(built, package):
+def site_log(tmp_path_factory) -> Path:
+    """Where the datasette process of `site_url` writes its output."""
+    return tmp_path_factory.mktemp("site") / "datasette.log"
+
+
+@pytest.fixture(scope="session")
+def site_url(built, package, site_log):
     """The base URL of a real datasette process serving the built package; stopped after the session."""
     port = _free_port()
     datasette = Path(sys.executable).parent / "datasette"
+    log = site_log.open("wb")
     proc = subprocess.Popen([str(datasette), *datasette_args(package, built / "metadata.json", port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                            stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -52,6 +59,8 @@ def site_url(built, package):
             proc.wait(timeout=10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait()
+        log.close()
 
 
 @pytest.fixture(scope="module")
