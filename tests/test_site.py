@@ -279,6 +279,18 @@ async def test_tables_offer_facets_on_country_year_kind_and_programme(ds, table,
     assert facets <= set(data["facet_results"]), data["facet_results"].keys()
 
 
+async def test_meetings_facet_by_year_and_its_links_select_that_year(ds, sql):
+    data = (await ds.client.get(f"/{DB}/meetings.json?_extra=facet_results")).json()
+    facet = data["facet_results"]["start_date"]
+    assert facet["type"] == "year"
+    counts = {r["value"]: r["count"] for r in facet["results"]}
+    assert counts == {y: n for y, n in sql("select substr(start_date, 1, 4), count(*) from meetings "
+                                           "where start_date is not null group by 1")}
+    link = next(r["toggle_url"] for r in facet["results"] if r["value"] == "2018")
+    rows = (await ds.client.get(link.replace("http://localhost", "").replace(".json?", ".json?_shape=array&"))).json()
+    assert len(rows) == counts["2018"] and all(r["start_date"].startswith("2018") for r in rows)
+
+
 def test_every_measured_column_states_its_unit(metadata):
     for table, t in metadata["databases"][DB]["tables"].items():
         for column, text in t.get("columns", {}).items():

@@ -234,5 +234,10 @@ def extra_template_vars(view_name, datasette):
 
 
 @hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/assets/site.css")]
+
+
+@hookimpl
 def prepare_jinja2_environment(env):
     env.filters["human_date"] = human_date
