@@ -136,9 +136,24 @@ async def test_a_former_member_says_so_with_its_years(ds):
     assert "Former member: from 1997 to 2016" in html
 
 
+async def test_every_meeting_has_a_page_with_its_towns_and_distances_from_the_host(ds, sql):
+    for (meeting_id,) in sql("select id from meetings"):
+        assert (await ds.client.get(f"/meeting/{meeting_id}")).status_code == 200, meeting_id
+    html = (await ds.client.get("/meeting/general-meeting-2014-sigulda")).text
+    assert "24–27 April 2014" in html and 'hosted by <a href="/town/sigulda">Sigulda</a>' in html
+    towns = sql("select t.name, d.km from meeting_towns mt join towns t on t.id = mt.town left join distances_both d "
+                "on d.town = 'sigulda' and d.other = mt.town where mt.meeting = 'general-meeting-2014-sigulda'")
+    assert f"Towns taking part ({len(towns)})" in html
+    for name, km in towns:
+        assert f">{name}</a>" in html and (km is None or f"{km} km from the host" in html)
+    assert (await ds.client.get("/meeting/no-such-meeting")).status_code == 404
+
+
 async def test_the_datasette_row_of_a_town_links_to_its_page(ds):
     html = (await ds.client.get(f"/{DB}/towns/oxelosund")).text
     assert '<a href="/town/oxelosund">Read this town\'s page</a>' in html
+    html = (await ds.client.get(f"/{DB}/meetings/general-meeting-2014-sigulda")).text
+    assert '<a href="/meeting/general-meeting-2014-sigulda">Read this meeting\'s page</a>' in html
 
 
 async def test_an_unknown_town_is_a_404_not_an_error(ds):

@@ -1,4 +1,5 @@
-"""The pages for the public: the landing page's numbers, map and timeline, one page per town, and one search box.
+"""The pages for the public: the landing page's numbers, map and timeline, a page per town and per meeting,
+and one search box.
 
 Datasette's own pages are made for people who know tables; these read the same database and present it
 with human labels and dates written for people. The queries are here, next to the pages that show them;
@@ -94,7 +95,7 @@ async def landing(datasette) -> dict:
     undated = []
     for m in meetings:
         m["when"] = human_dates(m["start_date"], m["end_date"])
-        m["url"] = _row_url(datasette, db, "meetings", m["id"])
+        m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
         m["host_url"] = datasette.urls.path(f"/town/{m['host']}") if m["host"] else None
         if m["start_date"]:
             timeline.setdefault(m["start_date"][:4], []).append(m)
@@ -170,7 +171,7 @@ async def town_page(request, datasette):
         where c.table_name = 'towns' and c.record = :id order by c.field, c.preferred desc""", {"id": town_id})
     for m in hosted + attended:
         m["when"] = human_dates(m["start_date"], m["end_date"])
-        m["url"] = _row_url(datasette, db, "meetings", m["id"])
+        m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
     for p in projects:
         p["url"] = _row_url(datasette, db, "projects", p["id"])
         p["years"] = "–".join(str(y) for y in dict.fromkeys((p["start_year"], p["end_year"])) if y) or "years not stated"
@@ -197,6 +198,41 @@ async def town_page(request, datasette):
     return Response.html(await datasette.render_template("town.html", context, request=request, view_name="town"))
 
 
+async def meeting_page(request, datasette):
+    db = datasette.get_database()
+    meeting_id = request.url_vars["id"]
+    found = await _rows(db, """
+        select m.*, t.name as host_name, c.name as host_country, s.title as source_title, s.url as source_url
+        from meetings m left join towns t on t.id = m.host left join countries c on c.code = t.country
+        left join sources s on s.id = m.source where m.id = :id""", {"id": meeting_id})
+    if not found:
+        message = f"No meeting has the id “{meeting_id}”. The landing page's timeline lists them all."
+        html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": 404,
+                                                              "title": "Meeting not found"}, request=request)
+        return Response.html(html, status=404)
+    meeting = found[0]
+    towns = await _rows(db, """
+        select t.id, t.name, c.name as country_name, mt.role, d.km
+        from meeting_towns mt join towns t on t.id = mt.town left join countries c on c.code = t.country
+        left join distances_both d on d.town = :host and d.other = mt.town
+        where mt.meeting = :id order by mt.role = 'host' desc, t.name""", {"id": meeting_id, "host": meeting["host"]})
+    claims = await _rows(db, """
+        select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
+        from claims c join sources s on s.id = c.source
+        where c.table_name = 'meetings' and c.record = :id order by c.field, c.preferred desc""", {"id": meeting_id})
+    for t in towns:
+        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    context = {
+        "meeting": meeting, "when": human_dates(meeting["start_date"], meeting["end_date"]),
+        "towns": towns, "claims": claims,
+        "host_url": datasette.urls.path(f"/town/{meeting['host']}") if meeting["host"] else None,
+        "row_url": _row_url(datasette, db, "meetings", meeting_id),
+        "json_url": datasette.urls.row(db.name, "meetings", meeting_id, format="json"),
+    }
+    return Response.html(await datasette.render_template("meeting.html", context, request=request,
+                                                         view_name="meeting"))
+
+
 async def search_page(request, datasette):
     db = datasette.get_database()
     q = (request.args.get("q") or "").strip()
@@ -208,8 +244,8 @@ async def search_page(request, datasette):
         except Exception as e:  # an FTS syntax the escaping did not anticipate: say so, don't crash
             error = str(e)
     for r in results:
-        r["url"] = (datasette.urls.path(f"/town/{r['id']}") if r["kind"] == "town"
-                    else _row_url(datasette, db, "meetings" if r["kind"] == "meeting" else "projects", r["id"]))
+        r["url"] = (datasette.urls.path(f"/{r['kind']}/{r['id']}") if r["kind"] in ("town", "meeting")
+                    else _row_url(datasette, db, "projects", r["id"]))
     context = {"q": q, "results": results, "error": error,
                "api_url": datasette.urls.query(db.name, "search", format="json")}
     return Response.html(await datasette.render_template("search.html", context, request=request, view_name="search"))
@@ -219,6 +255,7 @@ async def search_page(request, datasette):
 def register_routes():
     return [
         (r"^/town/(?P<id>[a-z0-9][a-z0-9-]*)$", town_page),
+        (r"^/meeting/(?P<id>[a-z0-9][a-z0-9-]*)$", meeting_page),
         (r"^/search$", search_page),
     ]
 

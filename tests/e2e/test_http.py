@@ -80,6 +80,8 @@ def test_the_sitemap_lists_the_pages_worth_indexing_and_each_answers(site_url):
     expected = {f"{site_url}/", f"{site_url}/downloads", f"{site_url}/{DB}/towns", f"{site_url}/{DB}/meetings",
                 f"{site_url}/{DB}/projects", f"{site_url}/{DB}/towns_by_meetings_hosted"}
     expected |= {f"{site_url}/town/{t['id']}" for t in towns}
+    meetings = httpx.get(f"{site_url}/{DB}/meetings.json?_shape=array&_col=id&_size=max", timeout=10).json()
+    expected |= {f"{site_url}/meeting/{m['id']}" for m in meetings}
     assert expected <= set(urls)
     assert not [u for u in urls if "?" in u or "_fts" in u]
     with httpx.Client(timeout=30) as client:
@@ -91,7 +93,7 @@ def test_an_atom_feed_of_meetings(site_url):
     r = httpx.get(url, timeout=10)
     feed = feedparser.parse(r.content, response_headers={**r.headers, "content-location": url})  # as a reader would
     assert r.status_code == 200 and not feed.bozo and feed.version == "atom10"
-    assert feed.entries and all(e.link.startswith(f"{site_url}/{DB}/meetings/") for e in feed.entries)
+    assert feed.entries and all(e.link.startswith(f"{site_url}/meeting/") for e in feed.entries)
     newest = feed.entries[0]
     assert httpx.get(newest.link, timeout=10).status_code == 200
     landing = httpx.get(site_url + "/", timeout=10).text
