@@ -3,6 +3,8 @@
 Datasette already refuses statements that are not SELECT and opens the file immutable and read-only;
 this refuses, inside SQLite itself, whatever a crafted query might still reach: writes, ATTACH/DETACH,
 PRAGMAs that set a value, and load_extension(). Reads, including Datasette's own introspection, pass.
+It also caps the size of any one value, because a single call such as randomblob(2000000000) runs
+to its end before the time limit can interrupt it.
 """
 from __future__ import annotations
 
@@ -20,6 +22,7 @@ DENIED_ACTIONS = {
     sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_DROP_TEMP_VIEW, sqlite3.SQLITE_DROP_TEMP_INDEX,
     sqlite3.SQLITE_DROP_TEMP_TRIGGER,
 }
+MAX_VALUE_BYTES = 10_000_000     # far above any value in the database (the longest is a few kB)
 DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"}
 # PRAGMAs whose argument is a table or index name, not a new value: reading, so allowed.
 PRAGMAS_WITH_NAME_ARGUMENT = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
@@ -44,3 +47,4 @@ def prepare_connection(conn, database, datasette):
     db = datasette.databases.get(database)
     if db is not None and not db.is_mutable:
         conn.set_authorizer(authorizer)
+        conn.setlimit(sqlite3.SQLITE_LIMIT_LENGTH, MAX_VALUE_BYTES)

@@ -47,6 +47,12 @@ def test_a_runaway_recursive_query_is_stopped_and_the_site_still_answers(site_ur
     assert again.status_code == 200 and again.json()["rows"] == [[30]]
 
 
+def test_a_query_cannot_make_a_giant_value(site_url):
+    r = run_sql(site_url, "select length(randomblob(1000000000)) as n")
+    assert r.status_code == 400 and "too big" in r.json()["error"]
+    assert run_sql(site_url, "select length(randomblob(1000)) as n").json()["rows"] == [[1000]]
+
+
 def test_a_query_returns_at_most_the_row_limit(site_url):
     r = run_sql(site_url, "with recursive r(i) as (select 1 union all select i + 1 from r limit 5000) select i from r")
     data = r.json()
