@@ -149,6 +149,18 @@ async def test_every_meeting_has_a_page_with_its_towns_and_distances_from_the_ho
     assert (await ds.client.get("/meeting/no-such-meeting")).status_code == 404
 
 
+async def test_every_project_has_a_page_with_its_lead_and_partner_towns(ds, sql):
+    for (project_id,) in sql("select id from projects"):
+        assert (await ds.client.get(f"/project/{project_id}")).status_code == 200, project_id
+    html = (await ds.client.get("/project/actage-juniors-for-seniors")).text
+    partners = sql("select t.name, pt.role from project_towns pt join towns t on t.id = pt.town "
+                   "where pt.project = 'actage-juniors-for-seniors'")
+    assert f"Member towns taking part ({len(partners)})" in html
+    assert all(f">{name}</a>" in html for name, _ in partners)
+    assert 'led by <a href="/town/skofja-loka">Škofja Loka</a>' in html and "2019–2022" in html
+    assert (await ds.client.get("/project/no-such-project")).status_code == 404
+
+
 async def test_the_datasette_row_of_a_town_links_to_its_page(ds):
     html = (await ds.client.get(f"/{DB}/towns/oxelosund")).text
     assert '<a href="/town/oxelosund">Read this town\'s page</a>' in html
@@ -169,6 +181,8 @@ def test_dates_are_written_for_people():
     assert pages.human_dates("2022-03-17", None) == "17 March 2022"
     assert pages.human_dates(None, None) == "date not known"
     assert pages.position_text(38.59861, -0.05194) == "38.59861° N, 0.05194° W"
+    assert pages.year_range(2019, 2022) == "2019–2022" and pages.year_range(2018, 2018) == "2018"
+    assert pages.year_range(None, None) == "years not stated"
 
 
 # --- search -------------------------------------------------------------------------------------------
@@ -184,6 +198,7 @@ async def test_search_covers_meetings_and_projects_too(ds, sql):
     projects = sql("select p.title from projects_fts f join projects p on p.rowid = f.rowid "
                    "where projects_fts match 'erasmus'")
     assert projects and all(title in html for (title,) in projects)
+    assert 'href="/project/' in html
     html = (await ds.client.get("/search?q=Sigulda")).text
     assert '<span class="kind">meeting</span>' in html and '<span class="kind">town</span>' in html
 

@@ -1,5 +1,5 @@
-"""The pages for the public: the landing page's numbers, map and timeline, a page per town and per meeting,
-and one search box.
+"""The pages for the public: the landing page's numbers, map and timeline, a page per town, meeting and
+project, and one search box.
 
 Datasette's own pages are made for people who know tables; these read the same database and present it
 with human labels and dates written for people. The queries are here, next to the pages that show them;
@@ -41,6 +41,11 @@ def human_dates(start, end) -> str:
     return f"{human_date(start)} – {human_date(end)}"
 
 
+def year_range(start, end) -> str:
+    """2019, 2022 → '2019–2022'; one year alone stays alone; neither → 'years not stated'."""
+    return "–".join(str(y) for y in dict.fromkeys((start, end)) if y) or "years not stated"
+
+
 def position_text(latitude, longitude) -> str:
     if latitude is None or longitude is None:
         return "not stated"
@@ -65,6 +70,21 @@ def membership_text(town: dict, membership: dict | None) -> str:
 
 async def _rows(db, sql: str, params: dict | None = None) -> list[dict]:
     return [dict(r) for r in (await db.execute(sql, params or {})).rows]
+
+
+async def _claims(db, table: str, record: str) -> list[dict]:
+    """What each source says about one record, where sources differ; the value used first."""
+    return await _rows(db, """
+        select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
+        from claims c join sources s on s.id = c.source
+        where c.table_name = :table and c.record = :record order by c.field, c.preferred desc""",
+                       {"table": table, "record": record})
+
+
+async def _not_found(datasette, request, title: str, message: str) -> Response:
+    html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": 404,
+                                                          "title": title}, request=request)
+    return Response.html(html, status=404)
 
 
 def _row_url(datasette, db, table: str, key: str) -> str:
@@ -133,10 +153,8 @@ async def town_page(request, datasette):
         select t.*, c.name as country_name from towns t left join countries c on c.code = t.country
         where t.id = :id""", {"id": town_id})
     if not found:
-        message = f"No member town has the id “{town_id}”. The landing page lists them all."
-        html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": 404,
-                                                              "title": "Town not found"}, request=request)
-        return Response.html(html, status=404)
+        return await _not_found(datasette, request, "Town not found",
+                                f"No member town has the id “{town_id}”. The landing page lists them all.")
     town = found[0]
     memberships = await _rows(db, "select * from memberships where town = :id", {"id": town_id})
     hosted = await _rows(db, """
@@ -165,16 +183,13 @@ async def town_page(request, datasette):
                        union select source from memberships where town = :id
                        union select source from claims where table_name = 'towns' and record = :id)
         order by s.title""", {"id": town_id})
-    claims = await _rows(db, """
-        select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
-        from claims c join sources s on s.id = c.source
-        where c.table_name = 'towns' and c.record = :id order by c.field, c.preferred desc""", {"id": town_id})
+    claims = await _claims(db, "towns", town_id)
     for m in hosted + attended:
         m["when"] = human_dates(m["start_date"], m["end_date"])
         m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
     for p in projects:
-        p["url"] = _row_url(datasette, db, "projects", p["id"])
-        p["years"] = "–".join(str(y) for y in dict.fromkeys((p["start_year"], p["end_year"])) if y) or "years not stated"
+        p["url"] = datasette.urls.path(f"/project/{p['id']}")
+        p["years"] = year_range(p["start_year"], p["end_year"])
     for t in nearest:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     map_points = [{"id": town["id"], "name": town["name"], "country_name": town["country_name"],
@@ -206,20 +221,15 @@ async def meeting_page(request, datasette):
         from meetings m left join towns t on t.id = m.host left join countries c on c.code = t.country
         left join sources s on s.id = m.source where m.id = :id""", {"id": meeting_id})
     if not found:
-        message = f"No meeting has the id “{meeting_id}”. The landing page's timeline lists them all."
-        html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": 404,
-                                                              "title": "Meeting not found"}, request=request)
-        return Response.html(html, status=404)
+        return await _not_found(datasette, request, "Meeting not found",
+                                f"No meeting has the id “{meeting_id}”; the landing page's timeline lists them.")
     meeting = found[0]
     towns = await _rows(db, """
         select t.id, t.name, c.name as country_name, mt.role, d.km
         from meeting_towns mt join towns t on t.id = mt.town left join countries c on c.code = t.country
         left join distances_both d on d.town = :host and d.other = mt.town
         where mt.meeting = :id order by mt.role = 'host' desc, t.name""", {"id": meeting_id, "host": meeting["host"]})
-    claims = await _rows(db, """
-        select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
-        from claims c join sources s on s.id = c.source
-        where c.table_name = 'meetings' and c.record = :id order by c.field, c.preferred desc""", {"id": meeting_id})
+    claims = await _claims(db, "meetings", meeting_id)
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {
@@ -233,6 +243,36 @@ async def meeting_page(request, datasette):
                                                          view_name="meeting"))
 
 
+async def project_page(request, datasette):
+    db = datasette.get_database()
+    project_id = request.url_vars["id"]
+    found = await _rows(db, """
+        select p.*, t.name as lead_name, s.title as source_title, s.url as source_url
+        from projects p left join towns t on t.id = p.lead left join sources s on s.id = p.source
+        where p.id = :id""", {"id": project_id})
+    if not found:
+        return await _not_found(datasette, request, "Project not found",
+                                f"No project has the id “{project_id}”.")
+    project = found[0]
+    towns = await _rows(db, """
+        select t.id, t.name, c.name as country_name, pt.role
+        from project_towns pt join towns t on t.id = pt.town left join countries c on c.code = t.country
+        where pt.project = :id order by pt.role = 'lead' desc, t.name""", {"id": project_id})
+    claims = await _claims(db, "projects", project_id)
+    for t in towns:
+        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    context = {
+        "project": project, "years": year_range(project["start_year"], project["end_year"]),
+        "towns": towns, "claims": claims,
+        "grant_text": f"{project['grant_eur']:,.0f} EUR".replace(",", "\u202f") if project["grant_eur"] else None,
+        "lead_url": datasette.urls.path(f"/town/{project['lead']}") if project["lead"] else None,
+        "row_url": _row_url(datasette, db, "projects", project_id),
+        "json_url": datasette.urls.row(db.name, "projects", project_id, format="json"),
+    }
+    return Response.html(await datasette.render_template("project.html", context, request=request,
+                                                         view_name="project"))
+
+
 async def search_page(request, datasette):
     db = datasette.get_database()
     q = (request.args.get("q") or "").strip()
@@ -244,8 +284,7 @@ async def search_page(request, datasette):
         except Exception as e:  # an FTS syntax the escaping did not anticipate: say so, don't crash
             error = str(e)
     for r in results:
-        r["url"] = (datasette.urls.path(f"/{r['kind']}/{r['id']}") if r["kind"] in ("town", "meeting")
-                    else _row_url(datasette, db, "projects", r["id"]))
+        r["url"] = datasette.urls.path(f"/{r['kind']}/{r['id']}")
     context = {"q": q, "results": results, "error": error,
                "api_url": datasette.urls.query(db.name, "search", format="json")}
     return Response.html(await datasette.render_template("search.html", context, request=request, view_name="search"))
@@ -256,6 +295,7 @@ def register_routes():
     return [
         (r"^/town/(?P<id>[a-z0-9][a-z0-9-]*)$", town_page),
         (r"^/meeting/(?P<id>[a-z0-9][a-z0-9-]*)$", meeting_page),
+        (r"^/project/(?P<id>[a-z0-9][a-z0-9-]*)$", project_page),
         (r"^/search$", search_page),
     ]
 

@@ -1,6 +1,6 @@
 """robots.txt and sitemap.xml: keep crawlers off the SQL, faceted and filtered pages, and point them to
-the pages worth indexing — the landing page, one page per town and per meeting, the tables, the canned questions and
-the downloads.
+the pages worth indexing — the landing page, one page per town, meeting and project, the tables, the
+canned questions and the downloads.
 
 Every table, view and canned query gets its own `Disallow: /<db>/<name>?` line, so a parser that does
 not know wildcards (Python's urllib.robotparser, many small crawlers) still keeps off the pages that
@@ -44,8 +44,9 @@ async def sitemap_xml(request, datasette):
     paths.append(datasette.urls.database(db.name))
     towns = (await db.execute("select id from towns order by id")).rows
     paths += [datasette.urls.path(f"/town/{row['id']}") for row in towns]
-    meetings = (await db.execute("select id from meetings order by id")).rows
-    paths += [datasette.urls.path(f"/meeting/{row['id']}") for row in meetings]
+    for kind, table in (("meeting", "meetings"), ("project", "projects")):
+        rows = (await db.execute(f"select id from {table} order by id")).rows
+        paths += [datasette.urls.path(f"/{kind}/{row['id']}") for row in rows]
     hidden = set(await db.hidden_table_names())
     paths += [datasette.urls.table(db.name, t) for t in await db.table_names() if t not in hidden]
     paths += [datasette.urls.table(db.name, v) for v in await db.view_names()]

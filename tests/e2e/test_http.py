@@ -86,8 +86,9 @@ def test_the_sitemap_lists_the_pages_worth_indexing_and_each_answers(site_url):
     expected = {f"{site_url}/", f"{site_url}/downloads", f"{site_url}/{DB}/towns", f"{site_url}/{DB}/meetings",
                 f"{site_url}/{DB}/projects", f"{site_url}/{DB}/towns_by_meetings_hosted"}
     expected |= {f"{site_url}/town/{t['id']}" for t in towns}
-    meetings = httpx.get(f"{site_url}/{DB}/meetings.json?_shape=array&_col=id&_size=max", timeout=10).json()
-    expected |= {f"{site_url}/meeting/{m['id']}" for m in meetings}
+    for kind, table in (("meeting", "meetings"), ("project", "projects")):
+        rows = httpx.get(f"{site_url}/{DB}/{table}.json?_shape=array&_col=id&_size=max", timeout=10).json()
+        expected |= {f"{site_url}/{kind}/{row['id']}" for row in rows}
     assert expected <= set(urls)
     assert not [u for u in urls if "?" in u or "_fts" in u]
     with httpx.Client(timeout=30) as client:
