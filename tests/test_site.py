@@ -168,6 +168,13 @@ async def test_the_datasette_row_of_a_town_links_to_its_page(ds):
     assert '<a href="/meeting/general-meeting-2014-sigulda">Read this meeting\'s page</a>' in html
 
 
+@pytest.mark.parametrize("path", ["/", "/town/granville", "/search?q=music", "/downloads", f"/{DB}/towns"])
+async def test_every_page_states_its_language_and_offers_the_site_navigation(ds, path):
+    html = (await ds.client.get(path)).text
+    assert '<html lang="en">' in html
+    assert '<ul class="site-nav">' in html and 'href="/search"' in html
+
+
 async def test_an_unknown_town_is_a_404_not_an_error(ds):
     r = await ds.client.get("/town/atlantis")
     assert r.status_code == 404 and "atlantis" in r.text
