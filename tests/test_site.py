@@ -192,6 +192,15 @@ def test_dates_are_written_for_people():
     assert pages.year_range(None, None) == "years not stated"
 
 
+def test_join_years_say_no_more_than_the_sources():
+    pages = plugin("public_pages")
+    assert pages.joined_text(1998) == "since 1998"
+    assert pages.joined_text(None, 2004, 2008) == "joined between 2004 and 2008"
+    assert pages.joined_text(None, None, 2019) == "joined by 2019"
+    assert pages.joined_text(None, 2016, 2016) == "since 2016 (inferred from the sources)"
+    assert pages.joined_text(None) == "join year not stated by our sources"
+
+
 # --- search -------------------------------------------------------------------------------------------
 
 async def test_one_search_box_finds_a_town_without_its_accents(ds):

@@ -53,19 +53,32 @@ def position_text(latitude, longitude) -> str:
             f"{abs(longitude)}° {'E' if longitude >= 0 else 'W'}")
 
 
-def membership_text(town: dict, membership: dict | None) -> str:
-    joined, left = town.get("joined"), town.get("left")
-    m = membership or {}
+def joined_text(joined, earliest=None, latest=None) -> str:
+    """When a town joined, saying no more than the sources: a year, a range from the evidence, or nothing."""
     if joined:
-        since = f"since {joined}"
-    elif m.get("joined_earliest") or m.get("joined_latest"):
-        since = f"joined between {m.get('joined_earliest') or '?'} and {m.get('joined_latest') or '?'}"
-    else:
-        since = "join year not stated by our sources"
+        return f"since {joined}"
+    if earliest and earliest == latest:
+        return f"since {earliest} (inferred from the sources)"
+    if earliest and latest:
+        return f"joined between {earliest} and {latest}"
+    if latest:
+        return f"joined by {latest}"
+    if earliest:
+        return f"joined in {earliest} or later"
+    return "join year not stated by our sources"
+
+
+def membership_text(town: dict, membership: dict | None) -> str:
+    """'Member since 1998 (founder member)', 'Member (joined by 2019)', 'Former member: from 1997 to 2016'."""
+    m = membership or {}
+    since = joined_text(town.get("joined"), m.get("joined_earliest"), m.get("joined_latest"))
     founder = " (founder member)" if m.get("founder") else ""
     if town.get("status") == "former":
-        return f"Former member: {since.replace('since', 'from')}{' to ' + str(left) if left else ''}{founder}"
-    return f"Member {since}{founder}"
+        left = f" to {town['left']}" if town.get("left") else ""
+        if since.startswith("since "):
+            return f"Former member: from {since[len('since '):]}{left}{founder}"
+        return f"Former member ({since}){left}{founder}"
+    return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
 
 
 async def _rows(db, sql: str, params: dict | None = None) -> list[dict]:
@@ -95,8 +108,10 @@ async def landing(datasette) -> dict:
     db = datasette.get_database()
     towns = await _rows(db, """
         select t.id, t.name, t.native_name, t.country, c.name as country_name, t.latitude, t.longitude,
-               t.status, t.joined, t.left
-        from towns t left join countries c on c.code = t.country order by t.name""")
+               t.status, t.joined, t.left, m.joined_earliest, m.joined_latest, m.founder
+        from towns t left join countries c on c.code = t.country
+        left join memberships m on m.id = (select id from memberships where town = t.id order by joined desc limit 1)
+        order by t.name""")
     meetings = await _rows(db, """
         select m.id, m.kind, m.title, m.start_date, m.end_date, m.status, m.host, t.name as host_name
         from meetings m left join towns t on t.id = m.host order by m.start_date, m.title""")
@@ -111,6 +126,7 @@ async def landing(datasette) -> dict:
     years_active = date.today().year - numbers["first_year"] if numbers["first_year"] else None
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
+        t["membership"] = membership_text(t, t)
     timeline: dict[str, list] = {}
     undated = []
     for m in meetings:
