@@ -102,7 +102,10 @@ def test_each_download_link_returns_its_file(page, site_url, package, screenshot
 
 
 @pytest.mark.parametrize("path, name", [("/", "landing"), ("/town/skofja-loka", "town-skofja-loka"),
-                                        ("/downloads", "downloads"), ("/search?q=music", "search-music")])
+                                        ("/meeting/general-meeting-2022-skofja-loka", "meeting-2022"),
+                                        ("/project/actage-juniors-for-seniors", "project-actage"),
+                                        ("/downloads", "downloads"), ("/search?q=music", "search-music"),
+                                        ("/douzelage/towns", "table-towns")])
 def test_pages_fit_a_phone_screen(browser, site_url, screenshots, path, name):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()
