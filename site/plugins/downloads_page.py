@@ -22,6 +22,9 @@ KNOWN = {
     "douzelage.db": (2, "SQLite database, as served by this site"),
     "douzelage.geojson": (3, "GeoJSON map of the member towns and meetings (RFC 7946, WGS84)"),
     "README.md": (4, "Data dictionary"),
+    "dcat/catalog.ttl": (5, "DCAT-AP catalogue record (Turtle)"),
+    "dcat/catalog.rdf": (5, "DCAT-AP catalogue record (RDF/XML)"),
+    "dcat/catalog.jsonld": (5, "DCAT-AP catalogue record (JSON-LD)"),
 }
 _hashes: dict[tuple, str] = {}
 
