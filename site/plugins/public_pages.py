@@ -1,0 +1,336 @@
+"""The pages for the public: the landing page's numbers, map and timeline, a page per town, meeting and
+project, and one search box.
+
+Datasette's own pages are made for people who know tables; these read the same database and present it
+with human labels and dates written for people. The queries are here, next to the pages that show them;
+the search page runs the `search` canned query of site/site.yaml, so the search API and the page agree.
+"""
+from __future__ import annotations
+
+import json
+from datetime import date
+
+from datasette import hookimpl
+from datasette.utils import escape_fts
+from datasette.utils.asgi import Response
+
+
+def human_date(value) -> str:
+    """'2018-05-11' → '11 May 2018'; a year stays a year; nothing → ''."""
+    if not value:
+        return ""
+    text = str(value)
+    if len(text) == 10:
+        d = date.fromisoformat(text)
+        return f"{d.day} {d:%B} {d.year}"
+    return text
+
+
+def human_dates(start, end) -> str:
+    """A date range as people write it: '11–12 May 2018', '28 September – 1 October 2023'."""
+    if not start:
+        return "date not known"
+    s = date.fromisoformat(start)
+    e = date.fromisoformat(end) if end else s
+    if e == s:
+        return human_date(start)
+    if (s.year, s.month) == (e.year, e.month):
+        return f"{s.day}–{e.day} {e:%B} {e.year}"
+    if s.year == e.year:
+        return f"{s.day} {s:%B} – {e.day} {e:%B} {e.year}"
+    return f"{human_date(start)} – {human_date(end)}"
+
+
+def year_range(start, end) -> str:
+    """2019, 2022 → '2019–2022'; one year alone stays alone; neither → 'years not stated'."""
+    return "–".join(str(y) for y in dict.fromkeys((start, end)) if y) or "years not stated"
+
+
+def position_text(latitude, longitude) -> str:
+    if latitude is None or longitude is None:
+        return "not stated"
+    return (f"{abs(latitude)}° {'N' if latitude >= 0 else 'S'}, "
+            f"{abs(longitude)}° {'E' if longitude >= 0 else 'W'}")
+
+
+def joined_text(joined, earliest=None, latest=None) -> str:
+    """When a town joined, saying no more than the sources: a year, a range from the evidence, or nothing."""
+    if joined:
+        return f"since {joined}"
+    if earliest and earliest == latest:
+        return f"since {earliest} (inferred from the sources)"
+    if earliest and latest:
+        return f"joined between {earliest} and {latest}"
+    if latest:
+        return f"joined by {latest}"
+    if earliest:
+        return f"joined in {earliest} or later"
+    return "join year not stated by our sources"
+
+
+def membership_text(town: dict, membership: dict | None) -> str:
+    """'Member since 1998 (founder member)', 'Member (joined by 2019)', 'Former member: from 1997 to 2016'."""
+    m = membership or {}
+    since = joined_text(town.get("joined"), m.get("joined_earliest"), m.get("joined_latest"))
+    founder = " (founder member)" if m.get("founder") else ""
+    if town.get("status") == "former":
+        left = f" to {town['left']}" if town.get("left") else ""
+        if since.startswith("since "):
+            return f"Former member: from {since[len('since '):]}{left}{founder}"
+        return f"Former member ({since}){left}{founder}"
+    return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
+
+
+async def _rows(db, sql: str, params: dict | None = None) -> list[dict]:
+    return [dict(r) for r in (await db.execute(sql, params or {})).rows]
+
+
+async def _claims(db, table: str, record: str) -> list[dict]:
+    """What each source says about one record, where sources differ; the value used first."""
+    return await _rows(db, """
+        select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
+        from claims c join sources s on s.id = c.source
+        where c.table_name = :table and c.record = :record order by c.field, c.preferred desc""",
+                       {"table": table, "record": record})
+
+
+async def _not_found(datasette, request, title: str, message: str) -> Response:
+    html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": 404,
+                                                          "title": title}, request=request)
+    return Response.html(html, status=404)
+
+
+def _row_url(datasette, db, table: str, key: str) -> str:
+    return datasette.urls.row(db.name, table, key)
+
+
+async def landing(datasette) -> dict:
+    db = datasette.get_database()
+    towns = await _rows(db, """
+        select t.id, t.name, t.native_name, t.country, c.name as country_name, t.latitude, t.longitude,
+               t.status, t.joined, t.left, m.joined_earliest, m.joined_latest, m.founder
+        from towns t left join countries c on c.code = t.country
+        left join memberships m on m.id = (select id from memberships where town = t.id order by joined desc limit 1)
+        order by t.name""")
+    meetings = await _rows(db, """
+        select m.id, m.kind, m.title, m.start_date, m.end_date, m.status, m.host, t.name as host_name
+        from meetings m left join towns t on t.id = m.host order by m.start_date, m.title""")
+    numbers = (await _rows(db, """
+        select (select count(*) from towns where status = 'current') as current_towns,
+               (select count(*) from towns where status = 'former') as former_towns,
+               (select count(distinct country) from towns where status = 'current') as countries,
+               (select min(joined) from memberships) as first_year,
+               (select count(*) from meetings) as meetings,
+               (select count(*) from projects) as projects,
+               (select count(*) from sources) as sources"""))[0]
+    years_active = date.today().year - numbers["first_year"] if numbers["first_year"] else None
+    for t in towns:
+        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+        t["membership"] = membership_text(t, t)
+    timeline: dict[str, list] = {}
+    undated = []
+    for m in meetings:
+        m["when"] = human_dates(m["start_date"], m["end_date"])
+        m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
+        m["host_url"] = datasette.urls.path(f"/town/{m['host']}") if m["host"] else None
+        if m["start_date"]:
+            timeline.setdefault(m["start_date"][:4], []).append(m)
+        else:
+            undated.append(m)
+    queries = await datasette.get_canned_queries(db.name, None)
+    map_towns = [{k: t[k] for k in ("id", "name", "country_name", "latitude", "longitude", "status", "url")}
+                 for t in towns if t["latitude"] is not None and t["longitude"] is not None]
+    return {
+        "towns": towns,
+        "map_towns_json": json.dumps(map_towns, ensure_ascii=False),
+        "numbers": {**numbers, "years_active": years_active},
+        "timeline": sorted(timeline.items(), reverse=True),
+        "undated_meetings": undated,
+        "canned_queries": [{"name": name, "title": q.get("title", name), "description": q.get("description", ""),
+                            "url": datasette.urls.query(db.name, name)}
+                           for name, q in queries.items() if name not in ("search", "meetings_feed")],
+        "database_name": db.name,
+        "has_coverage_page": _template_exists(datasette, "pages/coverage.html"),
+    }
+
+
+def _template_exists(datasette, name: str) -> bool:
+    try:
+        datasette.jinja_env.get_template(name)
+        return True
+    except Exception:
+        return False
+
+
+async def town_page(request, datasette):
+    db = datasette.get_database()
+    town_id = request.url_vars["id"]
+    found = await _rows(db, """
+        select t.*, c.name as country_name from towns t left join countries c on c.code = t.country
+        where t.id = :id""", {"id": town_id})
+    if not found:
+        return await _not_found(datasette, request, "Town not found",
+                                f"No member town has the id “{town_id}”. The landing page lists them all.")
+    town = found[0]
+    memberships = await _rows(db, "select * from memberships where town = :id", {"id": town_id})
+    hosted = await _rows(db, """
+        select id, kind, title, start_date, end_date, status, participants, towns_represented
+        from meetings where host = :id order by start_date desc, title""", {"id": town_id})
+    attended = await _rows(db, """
+        select m.id, m.kind, m.title, m.start_date, m.end_date, m.host, h.name as host_name
+        from meeting_towns mt join meetings m on m.id = mt.meeting left join towns h on h.id = m.host
+        where mt.town = :id and (m.host is null or m.host != :id)
+        order by m.start_date desc, m.title""", {"id": town_id})
+    projects = await _rows(db, """
+        select p.id, p.title, p.programme, p.start_year, p.end_year,
+               coalesce(pt.role, 'lead') as role, p.lead, l.name as lead_name
+        from projects p left join project_towns pt on pt.project = p.id and pt.town = :id
+        left join towns l on l.id = p.lead
+        where pt.town is not null or p.lead = :id
+        order by p.start_year desc, p.title""", {"id": town_id})
+    nearest = await _rows(db, """
+        select t.id, t.name, c.name as country_name, t.status, d.km, t.latitude, t.longitude
+        from distances_both d join towns t on t.id = d.other left join countries c on c.code = t.country
+        where d.town = :id order by d.km limit 5""", {"id": town_id})
+    sources = await _rows(db, """
+        select s.id, s.title, s.url, s.publisher, s.language, s.published from sources s
+        where s.id in (select source from towns where id = :id
+                       union select position_source from towns where id = :id
+                       union select source from memberships where town = :id
+                       union select source from claims where table_name = 'towns' and record = :id)
+        order by s.title""", {"id": town_id})
+    claims = await _claims(db, "towns", town_id)
+    for m in hosted + attended:
+        m["when"] = human_dates(m["start_date"], m["end_date"])
+        m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
+    for p in projects:
+        p["url"] = datasette.urls.path(f"/project/{p['id']}")
+        p["years"] = year_range(p["start_year"], p["end_year"])
+    for t in nearest:
+        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    map_points = [{"id": town["id"], "name": town["name"], "country_name": town["country_name"],
+                   "latitude": town["latitude"], "longitude": town["longitude"], "status": town["status"],
+                   "url": datasette.urls.path(f"/town/{town['id']}"), "this": True}]
+    map_points += [{k: t[k] for k in ("id", "name", "country_name", "latitude", "longitude", "status", "url")}
+                   for t in nearest]
+    context = {
+        "town": town,
+        "membership": membership_text(town, memberships[0] if memberships else None),
+        "hosted": hosted, "attended": attended, "projects": projects, "nearest": nearest,
+        "sources": sources, "claims": claims,
+        "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "population_text": (f"{town['population']:,}".replace(",", "\u202f") + " inhabitants"
+                            + (f" ({town['population_year']})" if town.get("population_year") else ""))
+        if town.get("population") else None,
+        "position_text": position_text(town["latitude"], town["longitude"]),
+        "row_url": _row_url(datasette, db, "towns", town_id),
+        "json_url": datasette.urls.row(db.name, "towns", town_id, format="json"),
+    }
+    return Response.html(await datasette.render_template("town.html", context, request=request, view_name="town"))
+
+
+async def meeting_page(request, datasette):
+    db = datasette.get_database()
+    meeting_id = request.url_vars["id"]
+    found = await _rows(db, """
+        select m.*, t.name as host_name, c.name as host_country, s.title as source_title, s.url as source_url
+        from meetings m left join towns t on t.id = m.host left join countries c on c.code = t.country
+        left join sources s on s.id = m.source where m.id = :id""", {"id": meeting_id})
+    if not found:
+        return await _not_found(datasette, request, "Meeting not found",
+                                f"No meeting has the id “{meeting_id}”; the landing page's timeline lists them.")
+    meeting = found[0]
+    towns = await _rows(db, """
+        select t.id, t.name, c.name as country_name, mt.role, d.km
+        from meeting_towns mt join towns t on t.id = mt.town left join countries c on c.code = t.country
+        left join distances_both d on d.town = :host and d.other = mt.town
+        where mt.meeting = :id order by mt.role = 'host' desc, t.name""", {"id": meeting_id, "host": meeting["host"]})
+    claims = await _claims(db, "meetings", meeting_id)
+    for t in towns:
+        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    context = {
+        "meeting": meeting, "when": human_dates(meeting["start_date"], meeting["end_date"]),
+        "towns": towns, "claims": claims,
+        "host_url": datasette.urls.path(f"/town/{meeting['host']}") if meeting["host"] else None,
+        "row_url": _row_url(datasette, db, "meetings", meeting_id),
+        "json_url": datasette.urls.row(db.name, "meetings", meeting_id, format="json"),
+    }
+    return Response.html(await datasette.render_template("meeting.html", context, request=request,
+                                                         view_name="meeting"))
+
+
+async def project_page(request, datasette):
+    db = datasette.get_database()
+    project_id = request.url_vars["id"]
+    found = await _rows(db, """
+        select p.*, t.name as lead_name, s.title as source_title, s.url as source_url
+        from projects p left join towns t on t.id = p.lead left join sources s on s.id = p.source
+        where p.id = :id""", {"id": project_id})
+    if not found:
+        return await _not_found(datasette, request, "Project not found",
+                                f"No project has the id “{project_id}”.")
+    project = found[0]
+    towns = await _rows(db, """
+        select t.id, t.name, c.name as country_name, pt.role
+        from project_towns pt join towns t on t.id = pt.town left join countries c on c.code = t.country
+        where pt.project = :id order by pt.role = 'lead' desc, t.name""", {"id": project_id})
+    claims = await _claims(db, "projects", project_id)
+    for t in towns:
+        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    context = {
+        "project": project, "years": year_range(project["start_year"], project["end_year"]),
+        "towns": towns, "claims": claims,
+        "grant_text": f"{project['grant_eur']:,.0f} EUR".replace(",", "\u202f") if project["grant_eur"] else None,
+        "lead_url": datasette.urls.path(f"/town/{project['lead']}") if project["lead"] else None,
+        "row_url": _row_url(datasette, db, "projects", project_id),
+        "json_url": datasette.urls.row(db.name, "projects", project_id, format="json"),
+    }
+    return Response.html(await datasette.render_template("project.html", context, request=request,
+                                                         view_name="project"))
+
+
+async def search_page(request, datasette):
+    db = datasette.get_database()
+    q = (request.args.get("q") or "").strip()
+    results, error = [], None
+    if q:
+        query = await datasette.get_canned_query(db.name, "search", None)
+        try:
+            results = await _rows(db, query["sql"], {"q": escape_fts(q)})
+        except Exception as e:  # an FTS syntax the escaping did not anticipate: say so, don't crash
+            error = str(e)
+    for r in results:
+        r["url"] = datasette.urls.path(f"/{r['kind']}/{r['id']}")
+    context = {"q": q, "results": results, "error": error,
+               "api_url": datasette.urls.query(db.name, "search", format="json")}
+    return Response.html(await datasette.render_template("search.html", context, request=request, view_name="search"))
+
+
+@hookimpl
+def register_routes():
+    return [
+        (r"^/town/(?P<id>[a-z0-9][a-z0-9-]*)$", town_page),
+        (r"^/meeting/(?P<id>[a-z0-9][a-z0-9-]*)$", meeting_page),
+        (r"^/project/(?P<id>[a-z0-9][a-z0-9-]*)$", project_page),
+        (r"^/search$", search_page),
+    ]
+
+
+@hookimpl
+def extra_template_vars(view_name, datasette):
+    if view_name != "index":
+        return {}
+
+    async def inner():
+        return {"site": await landing(datasette)}
+    return inner
+
+
+@hookimpl
+def extra_css_urls(datasette):
+    return [datasette.urls.path("/assets/site.css")]
+
+
+@hookimpl
+def prepare_jinja2_environment(env):
+    env.filters["human_date"] = human_date

@@ -1,0 +1,127 @@
+"""The site as a person uses it: headless Debian Chromium, driven by Playwright, against a real `datasette`.
+
+Map tiles cannot load here (no network), so the map is checked by its markers, which are drawn by our
+script with Leaflet from this site. Screenshots of each step go to test-output/ for a human to look at."""
+import hashlib
+import sqlite3
+
+import pytest
+
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+@pytest.fixture(scope="module")
+def towns(db_path) -> dict[str, str]:
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    rows = dict(conn.execute("select id, name from towns where latitude is not null and longitude is not null"))
+    conn.close()
+    return rows
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    yield page
+    context.close()
+    assert errors == [], f"JavaScript errors: {errors}"
+
+
+def test_landing_page_map_shows_one_marker_per_member_town(page, site_url, towns, screenshots):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#town-map[data-markers]")
+    markers = page.locator("#town-map .town-marker")
+    assert markers.count() == len(towns)
+    assert set(markers.evaluate_all("els => els.map(e => e.dataset.town)")) == set(towns)
+    assert page.locator("#town-map .town-marker-former").count() >= 1     # former members told apart
+    for label in markers.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))"):
+        assert label                                                       # each marker has a text alternative
+    page.screenshot(path=screenshots / "landing-desktop.png", full_page=True)
+
+
+def test_clicking_a_town_on_the_map_opens_its_page(page, site_url, screenshots):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    page.locator('#town-map .town-marker[data-town="oxelosund"]').click()
+    page.locator(".leaflet-popup").get_by_role("link", name="Oxelösund").click()
+    page.wait_for_url("**/town/oxelosund")
+    assert page.locator("h1").inner_text().startswith("Oxelösund")
+    assert page.get_by_role("heading", name="Meetings hosted (3)").is_visible()
+    page.wait_for_selector("#town-map[data-markers]")
+    assert page.locator("#town-map .town-marker-this").count() == 1
+    page.screenshot(path=screenshots / "town-oxelosund-desktop.png", full_page=True)
+
+
+def test_a_marker_is_reached_and_opened_with_the_keyboard(page, site_url):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    page.wait_for_selector("#town-map[data-markers]")
+    marker = page.locator('#town-map .town-marker[data-town="granville"]')
+    assert marker.get_attribute("tabindex") == "0"
+    marker.focus()
+    page.keyboard.press("Enter")
+    assert page.locator(".leaflet-popup").get_by_role("link", name="Granville").is_visible()
+
+
+def test_a_search_from_the_landing_page_finds_oxelosund(page, site_url, screenshots):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    page.get_by_label("Search towns, meetings and projects").fill("Oxelosund")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/search?q=Oxelosund")
+    page.screenshot(path=screenshots / "search-oxelosund.png", full_page=True)
+    page.locator(".results").get_by_role("link", name="Oxelösund", exact=True).click()
+    page.wait_for_url("**/town/oxelosund")
+
+
+def test_a_canned_query_runs_from_its_form(page, site_url, screenshots):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    page.get_by_role("link", name="The meetings of a given year").click()
+    page.get_by_label("year").fill("2022")
+    page.get_by_role("button", name="Run SQL").click()
+    page.wait_for_url("**/meetings_in_year?*year=2022*")
+    table = page.locator("table.rows-and-columns")
+    assert "46th Douzelage General Meeting, Škofja Loka" in table.inner_text()
+    page.screenshot(path=screenshots / "canned-query-meetings-in-2022.png", full_page=True)
+
+
+def test_each_download_link_returns_its_file(page, site_url, package, screenshots):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    page.get_by_role("link", name="Downloads", exact=True).first.click()
+    page.wait_for_url("**/downloads")
+    rows = page.locator("table.downloads tbody tr")
+    assert rows.count() == sum(1 for p in package.rglob("*") if p.is_file())
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        path = row.get_attribute("data-path")
+        href = row.locator("a[download]").get_attribute("href")
+        body = page.request.get(site_url + href).body()
+        assert body == (package / path).read_bytes(), path
+        assert hashlib.sha256(body).hexdigest() in row.inner_text(), path
+    page.screenshot(path=screenshots / "downloads-desktop.png", full_page=True)
+
+
+@pytest.mark.parametrize("path, name", [("/", "landing"), ("/town/skofja-loka", "town-skofja-loka"),
+                                        ("/meeting/general-meeting-2022-skofja-loka", "meeting-2022"),
+                                        ("/project/actage-juniors-for-seniors", "project-actage"),
+                                        ("/downloads", "downloads"), ("/search?q=music", "search-music"),
+                                        ("/douzelage/towns", "table-towns")])
+def test_pages_fit_a_phone_screen(browser, site_url, screenshots, path, name):
+    context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(site_url + path, wait_until="domcontentloaded")
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 1, f"{path} scrolls sideways by {overflow}px on a phone"
+        assert page.locator("img:not([alt])").count() == 0
+        page.screenshot(path=screenshots / f"{name}-phone.png", full_page=True)
+    finally:
+        context.close()
+
+
+def test_the_skip_link_takes_the_keyboard_to_the_content(page, site_url):
+    page.goto(site_url + "/town/granville", wait_until="domcontentloaded")
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.textContent") == "Skip to content"
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"
