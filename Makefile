@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8001
 READY  := $(VENV)/.ready
 
-.PHONY: setup build validate serve test browser bench clean help
+.PHONY: setup build validate lint serve test browser bench clean help
 
 help:                      ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -23,6 +23,9 @@ build: $(READY)            ## compile sources/ into datapackage/, the database a
 
 validate: $(READY)         ## check sources/ without writing anything
 	$(BIN)/douzelage validate
+
+lint: $(READY)             ## lint the published descriptor and metadata.json strictly
+	$(BIN)/douzelage lint
 
 serve: build               ## set up, build and serve the site at http://127.0.0.1:$(PORT)/
 	$(BIN)/douzelage serve --port $(PORT)
