@@ -144,7 +144,7 @@ def row_caster(row_fields: list[dict]):
     and remembered; a free-text column is only stripped.
     """
     env: dict[str, object] = {"MISS": object()}
-    body = [f"def cast_row(line, cells):",
+    body = ["def cast_row(line, cells):",
             f"    {', '.join(f'a{i}' for i in range(len(row_fields)))}, = [c.strip() for c in cells]"]
     for i, field in enumerate(row_fields):
         c = field.get("constraints", {})

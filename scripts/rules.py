@@ -14,7 +14,6 @@ from . import geo
 from .layout import TABLES
 from .model import Model
 from .problems import Problem
-from .table_schema import schema
 
 LIMIT = 1000          # problems reported per check; a broken file should not flood the report
 OPEN = 9999           # the "left" year of a membership that lasts

@@ -4,11 +4,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
 from pathlib import Path
 
+import httpx
 import pytest
+from datasette.app import Datasette
 
-from scripts.layout import DB_FILE, SOURCES
+from scripts.cli import SETTINGS, datasette_args
+from scripts.layout import DB_FILE, SITE, SOURCES
 from scripts.publish import build
 
 # ../shared/standards beside the clone; $DOUZELAGE_STANDARDS points elsewhere (e.g. from a git worktree).
@@ -51,3 +58,55 @@ def standard(*parts: str) -> Path:
     if not path.exists():
         pytest.skip(f"official standard not found at {path} (the shared/standards folder beside the clone)")
     return path
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def site_log(tmp_path_factory) -> Path:
+    """Where the datasette process of `site_url` writes its output."""
+    return tmp_path_factory.mktemp("site") / "datasette.log"
+
+
+@pytest.fixture(scope="session")
+def site_url(built, package, site_log):
+    """The base URL of a real datasette process, started as `douzelage serve` starts it, serving the
+    package built from the real sources; stopped after the session."""
+    port = _free_port()
+    datasette = Path(sys.executable).parent / "datasette"
+    log = site_log.open("wb")
+    proc = subprocess.Popen([str(datasette), *datasette_args(package, built / "metadata.json", port)],
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            if proc.poll() is not None:
+                pytest.fail(f"datasette exited with code {proc.returncode} before answering")
+            try:
+                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        else:
+            pytest.fail("datasette did not answer within 30 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()
+
+
+@pytest.fixture
+def ds(built, package, db_path):
+    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
+    return Datasette(immutables=[str(db_path)], metadata=metadata, settings=SETTINGS,
+                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"),
+                     static_mounts=[("assets", str(SITE / "static")), ("downloads", str(package))])

@@ -247,7 +247,6 @@ def test_spaces_around_values_are_trimmed_with_a_notice(sources_copy, tmp_path):
     ox = next(r for r in model["towns"].rows if r["id"] == "oxelosund")
     assert ox["name"] == "Oxelösund" and ox["latitude"] == 58.66667 and ox["website"] == "https://www.oxelosund.se"
     assert [r for r in model["towns"].rows if r["id"] != "oxelosund"] == [r for r in clean if r["id"] != "oxelosund"]
-    from scripts.sources import notices, read_sources
     assert [n.rule for n in model.notices] == ["trimmed-spaces"]
 
 
@@ -258,7 +257,6 @@ def test_decomposed_unicode_is_stored_composed_with_a_notice(sources_copy):
     model = compile_model(sources_copy)
     koszeg = next(r for r in model["towns"].rows if r["id"] == "koszeg")
     assert koszeg["native_name"] == "Kőszeg" == unicodedata.normalize("NFC", koszeg["native_name"])
-    from scripts.sources import notices, read_sources
     found = model.notices
     assert [(n.rule, n.row, n.column, n.value) for n in found] == [("unicode-nfc", line, "native_name", "Kőszeg")]
 

@@ -7,7 +7,6 @@ from pathlib import Path
 
 from scripts.coverage import compute, ranges
 from scripts.layout import DATABASE_NAME, REPORT_TABLES
-from test_datasette import ds  # noqa: F401  (the in-process Datasette fixture)
 
 
 def rows(package: Path, table: str) -> list[dict]:
@@ -106,33 +105,11 @@ async def test_the_coverage_page_shows_the_numbering_gaps_and_both_tables(ds, pa
     assert f'href="/{DATABASE_NAME}/coverage_years"' in r.text and f'href="/{DATABASE_NAME}/disputed_facts"' in r.text
 
 
-def test_a_real_datasette_process_serves_the_coverage_page(built, package):
+def test_a_real_datasette_process_serves_the_coverage_page(site_url):
     """The page needs the datasette-template-sql plugin, found by a real `datasette serve` as installed."""
-    import subprocess
-    import sys
-    import time
-
     import httpx
 
-    from scripts.cli import datasette_args
-    from test_datasette import _free_port
-
-    port = _free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "datasette"),
-                             *datasette_args(package, built / "metadata.json", port)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        r = httpx.get(f"{base}/coverage", timeout=10)
-        assert r.status_code == 200 and "Numbers missing from the sequence" in r.text
-        plugins = httpx.get(f"{base}/-/plugins.json", timeout=10).json()
-        assert "datasette-template-sql" in {p["name"] for p in plugins}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    r = httpx.get(f"{site_url}/coverage", timeout=10)
+    assert r.status_code == 200 and "Numbers missing from the sequence" in r.text
+    plugins = httpx.get(f"{site_url}/-/plugins.json", timeout=10).json()
+    assert "datasette-template-sql" in {p["name"] for p in plugins}

@@ -1,26 +1,7 @@
 """The site: Datasette's own test client in process, and one real `datasette` process over HTTP."""
-import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
-
 import httpx
-import pytest
-from datasette.app import Datasette
 
-from scripts.cli import SETTINGS, datasette_args
-from scripts.layout import DATABASE_NAME, SITE
-
-
-@pytest.fixture
-def ds(built, package, db_path):
-    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(db_path)], metadata=metadata, settings=SETTINGS,
-                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"),
-                     static_mounts=[("assets", str(SITE / "static")), ("downloads", str(package))])
+from scripts.layout import DATABASE_NAME
 
 
 async def test_towns_json_lists_every_current_member(ds):
@@ -82,33 +63,12 @@ async def test_the_map_plugin_is_on_the_towns_page(ds):
     assert "datasette-cluster-map" in r.text
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_a_real_datasette_process_serves_towns_over_http(built, package):
-    port = _free_port()
-    datasette = Path(sys.executable).parent / "datasette"
-    proc = subprocess.Popen([str(datasette), *datasette_args(package, built / "metadata.json", port)],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                if httpx.get(f"{base}/-/versions.json", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.1)
-        r = httpx.get(f"{base}/{DATABASE_NAME}/towns.json?_shape=array&_size=max", timeout=10)
-        assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
-        assert "oxelosund" in {t["id"] for t in r.json()}
-        db = httpx.get(f"{base}/{DATABASE_NAME}.db", timeout=10)
-        assert db.status_code == 200 and db.content[:16] == b"SQLite format 3\x00"
-        # immutable and read-only: a write is refused
-        w = httpx.get(f"{base}/{DATABASE_NAME}.json", params={"sql": "delete from towns"}, timeout=10)
-        assert w.status_code == 400
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+def test_a_real_datasette_process_serves_towns_over_http(site_url):
+    r = httpx.get(f"{site_url}/{DATABASE_NAME}/towns.json?_shape=array&_size=max", timeout=10)
+    assert r.status_code == 200 and r.headers["access-control-allow-origin"] == "*"
+    assert "oxelosund" in {t["id"] for t in r.json()}
+    db = httpx.get(f"{site_url}/{DATABASE_NAME}.db", timeout=10)
+    assert db.status_code == 200 and db.content[:16] == b"SQLite format 3\x00"
+    # immutable and read-only: a write is refused
+    w = httpx.get(f"{site_url}/{DATABASE_NAME}.json", params={"sql": "delete from towns"}, timeout=10)
+    assert w.status_code == 400

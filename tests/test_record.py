@@ -5,7 +5,6 @@ from collections import defaultdict
 from pathlib import Path
 
 from scripts.layout import DATABASE_NAME
-from test_datasette import ds  # noqa: F401  (the in-process Datasette fixture)
 
 
 def rows(package: Path, table: str) -> list[dict]:
