@@ -10,20 +10,10 @@ import sqlite3
 import feedparser
 import geojson
 import pytest
-from datasette.app import Datasette
 
-from scripts.cli import SETTINGS
 from scripts.layout import DATABASE_NAME, SITE
 
 DB = DATABASE_NAME
-
-
-@pytest.fixture
-def ds(built, package, db_path):
-    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(db_path)], metadata=metadata, settings=SETTINGS,
-                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"),
-                     static_mounts=[("assets", str(SITE / "static")), ("downloads", str(package))])
 
 
 @pytest.fixture(scope="module")
