@@ -87,8 +87,8 @@ def allocate(n: int, rng: random.Random) -> list[str]:
 def position(rng: random.Random, code: str) -> tuple[float, float]:
     _, spread, _, anchors = COUNTRIES[code]
     lat0, lon0 = rng.choice(anchors)
-    dlat = max(-2, min(2, rng.gauss(0, 1))) * spread
-    dlon = max(-2, min(2, rng.gauss(0, 1))) * spread / math.cos(math.radians(lat0))
+    dlat = max(-1.5, min(1.5, rng.gauss(0, 1))) * spread
+    dlon = max(-1.5, min(1.5, rng.gauss(0, 1))) * spread / math.cos(math.radians(lat0))
     return round(lat0 + dlat, 5), round(lon0 + dlon, 5)
 
 

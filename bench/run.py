@@ -178,7 +178,8 @@ def bench_size(n: int, runs: int, timeout: float, check: bool) -> dict:
     print(f"== {n} towns", flush=True)
     folder = sources_for(n)
     work = DATA / str(n) / "work"
-    result = {"towns": n, "rows": row_counts(folder), "build": [], "floor": [], "naive": []}
+    result = {"towns": n, "rows": row_counts(folder), "build": [], "floor": [], "naive": [],
+              "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
     result["rows_total"] = sum(result["rows"].values())
     for i in range(runs):
         for name, fn in (("floor", run_floor), ("build", run_build), ("naive", run_naive)):
@@ -276,6 +277,19 @@ def rss_mib(pid: int) -> dict:
     return {"rss_mib": round(get("VmRSS"), 1), "peak_rss_mib": round(get("VmHWM"), 1)}
 
 
+def settle(pid: int, limit_s: float = 180) -> float:
+    """Wait until the server has worked off the requests wrk left queued (its CPU time stops growing),
+    so that one measurement does not pay for the last one's backlog. Returns the seconds waited."""
+    start = time.perf_counter()
+    ticks = lambda: sum(int(x) for x in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])  # noqa: E731
+    while time.perf_counter() - start < limit_s:
+        before = ticks()
+        time.sleep(0.5)
+        if ticks() - before <= 2:                     # at most 20 ms of CPU in 500 ms: idle
+            break
+    return round(time.perf_counter() - start, 1)
+
+
 WRK_SCRIPT = """
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -348,6 +362,7 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
         t0 = time.perf_counter()
         proc = start_server(make_args(port), port)
         startup = round(time.perf_counter() - t0, 2)
+        settle(proc.pid)
         server = {"startup_s": startup, "args": make_args(port), "endpoints": {}}
         try:
             for label, path in paths.items():
@@ -360,16 +375,38 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
                 rows = {"status": status}
                 for c in concurrency:
                     rows[str(c)] = wrk(url, c, seconds)
+                    rows[str(c)]["settle_s"] = settle(proc.pid)
                     r = rows[str(c)]
                     print(f"  {name:7} {label:13} c={c:<3} {r.get('req_per_s', '-'):>8} req/s "
                           f"p50 {r.get('p50_ms', '-')} p95 {r.get('p95_ms', '-')} p99 {r.get('p99_ms', '-')} ms "
                           f"errors {r.get('errors', r.get('error'))}", flush=True)
                 server["endpoints"]["canned" if label == "canned_as_sql" else label] = rows
+            if name == "ours":
+                server["map"] = map_walk(port)
+                print(f"  map: first 1,000 markers in {server['map']['first_page_s']} s, "
+                      f"{server['map']['markers']:,} in {server['map']['all_s']} s", flush=True)
             server["memory"] = rss_mib(proc.pid)
         finally:
             stop_server(proc)
         results["servers"][name] = server
     return results
+
+
+MAP_QUERY = "_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects"   # what datasette-cluster-map asks
+
+
+def map_walk(port: int, limit_s: float = 180) -> dict:
+    """Load the towns map as datasette-cluster-map does: pages of 1,000 markers, following next_url."""
+    url, pages, markers, first = f"http://127.0.0.1:{port}/douzelage/towns.json?{MAP_QUERY}", 0, 0, None
+    start = time.perf_counter()
+    while url and time.perf_counter() - start < limit_s:
+        with urllib.request.urlopen(url, timeout=60) as r:
+            data = json.loads(r.read())
+        pages, markers = pages + 1, markers + len(data["rows"])
+        first = first or round(time.perf_counter() - start, 3)
+        url = data.get("next_url")
+    return {"first_page_s": first, "pages": pages, "markers": markers, "complete": url is None,
+            "all_s": round(time.perf_counter() - start, 2)}
 
 
 def _status(url: str) -> int:
