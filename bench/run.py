@@ -445,7 +445,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--site-size", type=int, help="towns of the database to serve (default: largest size built)")
     p.add_argument("--site-seconds", type=int, default=10, help="seconds of load per request and concurrency")
     p.add_argument("--concurrency", default="1,10,50")
-    p.add_argument("--out", type=Path, default=BENCH / "results.json")
+    p.add_argument("--out", type=Path, default=BENCH / "results.json", help="results file; the tables go to README.md beside it")
     a = p.parse_args(argv)
     sizes = [int(s) for s in a.sizes.split(",") if s]
     results = json.loads(a.out.read_text()) if a.out.exists() else {}
@@ -465,11 +465,12 @@ def main(argv: list[str] | None = None) -> int:
             size = a.site_size or (max(built) if built else max(sizes))
             results["site"] = bench_site(size, a.site_seconds, [int(c) for c in a.concurrency.split(",")])
             _save(results, a.out)
-    report.write_readme(results, BENCH / "README.md")
+    report.write_readme(results, a.out.parent / "README.md")      # bench/README.md beside bench/results.json
     return 0
 
 
 def _save(results: dict, out: Path) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
 
 
