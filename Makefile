@@ -37,5 +37,9 @@ browser:                   ## install Debian's Chromium for the browser tests, i
 test: $(READY) browser     ## set up and run the whole test suite
 	$(BIN)/pytest -q
 
+bench: $(READY)            ## benchmark build, floor, naive pipeline and site (SIZES=30,1000 RUNS=1 to shorten)
+	@command -v wrk >/dev/null 2>&1 && test -x /usr/bin/time || (apt-get update -qq && apt-get install -y -qq wrk time >/dev/null)
+	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(RUNS),--runs $(RUNS))
+
 clean:                     ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache build

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .layout import DB_FILE, METADATA, PACKAGE, SITE, SOURCES
+from .layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE, SOURCES
 from .problems import DataError, Problem, report_json, report_text
 
 FORMATS = click.Choice(["text", "json"])
@@ -169,8 +169,9 @@ def catalogue(fmt: str) -> None:
 
 
 # Datasette settings for a public, read-only site; used by `serve` and by the tests' in-process client.
+# suggest_facets off: suggestions run a query per column on every table page (most of its time at scale).
 SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
-            "allow_download": True}
+            "allow_download": True, "suggest_facets": False}
 
 
 def datasette_args(package: Path = PACKAGE, metadata: Path = METADATA, port: int = 8001,
@@ -182,6 +183,7 @@ def datasette_args(package: Path = PACKAGE, metadata: Path = METADATA, port: int
             "--plugins-dir", str(SITE / "plugins"),
             "--static", f"assets:{SITE / 'static'}",
             "--static", f"downloads:{package}",
+            *(["--inspect-file", str(package / INSPECT_FILE)] if (package / INSPECT_FILE).exists() else []),
             *[a for k, v in SETTINGS.items() for a in ("--setting", k, _setting_text(v))]]
 
 

@@ -11,6 +11,7 @@ DATABASE_NAME = "douzelage"           # served at /douzelage
 DB_FILE = f"{DATABASE_NAME}.db"
 GEOJSON_FILE = "douzelage.geojson"
 ZIP_FILE = "douzelage-datapackage.zip"
+INSPECT_FILE = "inspect-data.json"    # Datasette's row counts of the database (not committed, like the DB)
 
 # The coverage report (scripts/coverage.py): where the record is thin, by year and by town.
 REPORT_TABLES = ["coverage_years", "coverage_towns"]

@@ -29,6 +29,8 @@ from .table_schema import CastError, caster, field_names, fields, schema, sql_ty
 
 COUNTRIES_SOURCE = "iso-3166-pycountry"
 DISTANCE_SOURCE = "method-pyproj-geod"
+# The sources the derived tables cite: each must be a row of sources/sources.csv.
+DERIVED_SOURCES = {COUNTRIES_SOURCE, DISTANCE_SOURCE, coverage.METHOD_SOURCE}
 BATCH = 10_000
 SQL_CLASSES = {"TEXT": str, "INTEGER": int, "REAL": float}
 

@@ -13,6 +13,7 @@ import json
 import shutil
 import sqlite3
 import zipfile
+from functools import lru_cache
 from pathlib import Path
 
 from .layout import GEOJSON_FILE, SCHEMA, TABLES, ZIP_FILE
@@ -59,11 +60,18 @@ def write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
 
 
 def file_stats(path: Path) -> dict:
+    """Size and SHA-256 of a file, read once per version of the file (large files are hashed in chunks)."""
+    stat = path.stat()
+    return _file_stats(path.resolve(), stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=64)
+def _file_stats(path: Path, size: int, mtime_ns: int) -> dict:
     digest = hashlib.sha256()
     with path.open("rb") as f:
         while chunk := f.read(CHUNK):
             digest.update(chunk)
-    return {"bytes": path.stat().st_size, "hash": "sha256:" + digest.hexdigest()}
+    return {"bytes": size, "hash": "sha256:" + digest.hexdigest()}
 
 
 def descriptor(out: Path) -> dict:

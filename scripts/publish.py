@@ -18,11 +18,11 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import rules
-from .database import finish_database
+from .database import finish_database, write_inspect_file
 from .dcat import write_catalogue
 from .dictionary import write_dictionary
 from .geojson_map import write_geojson
-from .layout import DB_FILE, GEOJSON_FILE, METADATA, PACKAGE, SOURCES
+from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES
 from .model import Model, build_model
 from .package import write_descriptor, write_tables
 from .problems import DataError, Problem
@@ -59,6 +59,7 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
             write_tables(conn, out)
             if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
                 raise RuntimeError("the new database failed SQLite's integrity check")
+    write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
     descriptor = write_descriptor(out)
     problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
     if problems:                          # our own descriptor or metadata.json is wrong: a bug, said plainly
