@@ -85,11 +85,20 @@ def allocate(n: int, rng: random.Random) -> list[str]:
 
 
 def position(rng: random.Random, code: str) -> tuple[float, float]:
+    """A point around one of the country's anchors, redrawn until it lies inside the country as the build's
+    own rule sees it (scripts/geo.py), so the synthetic towns pass the 'position in its country' check."""
+    from scripts.geo import km_outside_country
     _, spread, _, anchors = COUNTRIES[code]
-    lat0, lon0 = rng.choice(anchors)
-    dlat = max(-1.5, min(1.5, rng.gauss(0, 1))) * spread
-    dlon = max(-1.5, min(1.5, rng.gauss(0, 1))) * spread / math.cos(math.radians(lat0))
-    return round(lat0 + dlat, 5), round(lon0 + dlon, 5)
+    for attempt in range(50):
+        lat0, lon0 = rng.choice(anchors)
+        scale = spread if attempt < 25 else spread / 4
+        dlat = max(-1.5, min(1.5, rng.gauss(0, 1))) * scale
+        dlon = max(-1.5, min(1.5, rng.gauss(0, 1))) * scale / math.cos(math.radians(lat0))
+        lat, lon = round(lat0 + dlat, 5), round(lon0 + dlon, 5)
+        away = km_outside_country(code, [lat], [lon])
+        if away is None or away[0] == 0:
+            return lat, lon
+    return lat0, lon0
 
 
 class Writer:
@@ -161,9 +170,18 @@ def _towns(n, rng, w, src) -> list[dict]:
         sweref = Transformer.from_crs("EPSG:4326", "EPSG:3006", always_xy=True)
     except ImportError:             # pragma: no cover - pyproj is a dependency of the project
         sweref = None
+    from scripts.rules import fold
+    names_taken: set[tuple[str, str]] = set()     # one town of a name per country: no 'same town' twice
     for code in allocate(n, rng):
         lang = COUNTRIES[code][2]
         name, native = town_name(rng, lang)
+        k = 2
+        while (code, fold(name)) in names_taken:
+            name, native = (name, native) if k > 5 else town_name(rng, lang)
+            if k > 5:
+                name, native = f"{name} {k}", f"{native} {k}"
+            k += 1
+        names_taken.add((code, fold(name)))
         base = slug(name) or "town"
         tid = base if base not in taken else f"{base}-{code.lower()}"
         k = 2

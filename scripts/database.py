@@ -48,7 +48,7 @@ def finish_database(model: Model) -> None:
     db.execute("ANALYZE")
 
 
-def write_inspect_file(db: Path, target: Path) -> None:
+def write_inspect_file(db: Path, target: Path) -> dict[str, int]:
     """Datasette's inspect file (as `datasette inspect` writes it): the row count of every table, so an
     immutable site never counts 100,000 rows on a page view. The database is named by file name only,
     so the file is the same on every machine."""
@@ -59,3 +59,4 @@ def write_inspect_file(db: Path, target: Path) -> None:
     data = {db.stem: {"hash": stats["hash"].removeprefix("sha256:"), "size": stats["bytes"], "file": db.name,
                       "tables": counts}}
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    return {name: c["count"] for name, c in counts.items()}

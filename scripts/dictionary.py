@@ -21,6 +21,7 @@ EXAMPLE_MAX = 60
 
 def _examples(path: Path, columns: list[str]) -> dict[str, str]:
     """The first non-empty value of each column, read only as far as needed (tables may be large)."""
+    csv.field_size_limit(1 << 26)      # report tables have long cells at scale
     found: dict[str, str] = {}
     with open(path, encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):

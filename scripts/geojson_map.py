@@ -15,6 +15,7 @@ from pathlib import Path
 import geojson
 
 from .geo import PRECISION
+from .package import file_stats
 from .table_schema import field_names, fields
 
 TOWN_PROPERTIES = [n for n in field_names("towns") if n not in ("latitude", "longitude")]
@@ -48,6 +49,13 @@ def features(conn: sqlite3.Connection):
             hosts[row[:2]] = _point(row[0], row[1])
         props = {"feature": "meeting", **_props(MEETING_PROPERTIES, row[3:]), "host_name": row[2]}
         yield geojson.Feature(id=f"meeting/{props['id']}", geometry=hosts[row[:2]], properties=props)
+
+
+def write_map(db: Path, path: Path) -> dict:
+    """The map of the database `db`, written to `path`; returns the file's size and SHA-256."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        write_geojson(conn, path)
+    return file_stats(path)
 
 
 def write_geojson(conn: sqlite3.Connection, path: Path) -> int:

@@ -41,7 +41,15 @@ def _select(field: dict) -> str:
     return name
 
 
-def write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
+def write_csv(db: Path, table: str, path: Path) -> dict:
+    """One table as CSV, in primary-key order; returns the file's size and SHA-256. Opens its own
+    read-only connection, so tables can be written side by side in several processes."""
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        _write_csv(conn, table, path)
+    return file_stats(path)
+
+
+def _write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
     fs = fields(table)
     numbers = [i for i, f in enumerate(fs) if f["type"] == "number"]   # shortest round-trip decimals
     order = ", ".join(f'"{k}"' for k in schema(table)["primaryKey"])
@@ -74,29 +82,26 @@ def _file_stats(path: Path, size: int, mtime_ns: int) -> dict:
     return {"bytes": size, "hash": "sha256:" + digest.hexdigest()}
 
 
-def descriptor(out: Path) -> dict:
+def descriptor(out: Path, stats: dict[str, dict] | None = None) -> dict:
+    """datapackage.json's content; `stats` maps a file's path in the package to its size and hash, where
+    they are known already (otherwise the file is read)."""
+    stats = stats or {}
     texts = resource_texts()
     resources = []
     for table in TABLES:
         path = f"data/{table}.csv"
         resources.append({"name": table, "type": "table", "path": path, "scheme": "file", "format": "csv",
                           "mediatype": "text/csv", "encoding": "utf-8", **texts[table],
-                          **file_stats(out / path), "schema": schema(table)})
+                          **(stats.get(path) or file_stats(out / path)), "schema": schema(table)})
     resources.append({"name": "map", "path": GEOJSON_FILE, "format": "geojson",
                       "mediatype": "application/geo+json", "encoding": "utf-8", **texts["map"],
-                      **file_stats(out / GEOJSON_FILE)})
+                      **(stats.get(GEOJSON_FILE) or file_stats(out / GEOJSON_FILE))})
     return {**package_metadata(), "resources": resources}
 
 
-def write_tables(conn: sqlite3.Connection, out: Path) -> None:
-    """One CSV per table, into out/data/."""
-    for table in TABLES:
-        write_csv(conn, table, out / "data" / f"{table}.csv")
-
-
-def write_descriptor(out: Path) -> dict:
+def write_descriptor(out: Path, stats: dict[str, dict] | None = None) -> dict:
     """datapackage.json for the CSVs and the GeoJSON already in `out`, then the zip of them all."""
-    desc = descriptor(out)
+    desc = descriptor(out, stats)
     (out / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     write_zip(out, ["datapackage.json", GEOJSON_FILE, *[f"data/{t}.csv" for t in TABLES]], out / ZIP_FILE)
     return desc

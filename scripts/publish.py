@@ -14,17 +14,17 @@ import ctypes.util
 import os
 import shutil
 import sqlite3
-from contextlib import contextmanager
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from . import rules
 from .database import finish_database, write_inspect_file
 from .dcat import write_catalogue
 from .dictionary import write_dictionary
-from .geojson_map import write_geojson
-from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES
+from .geojson_map import write_map
+from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES
 from .model import Model, build_model
-from .package import write_descriptor, write_tables
+from .package import write_csv, write_descriptor
 from .problems import DataError, Problem
 from .lint import lint_descriptor, lint_metadata
 from .site_metadata import metadata as datasette_metadata, metadata_bytes
@@ -54,13 +54,12 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
         finish_database(model)
     finally:
         model.close()
-    with _alongside(_write_map, out):                   # the map is written on the other core
-        with _read_only(out / DB_FILE) as conn:
-            write_tables(conn, out)
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise RuntimeError("the new database failed SQLite's integrity check")
-    write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
-    descriptor = write_descriptor(out)
+    counts = write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
+    stats = write_files(out, counts)
+    with _read_only(out / DB_FILE) as conn:
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise RuntimeError("the new database failed SQLite's integrity check")
+    descriptor = write_descriptor(out, stats)
     problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
     if problems:                          # our own descriptor or metadata.json is wrong: a bug, said plainly
         raise DataError(problems)
@@ -72,25 +71,18 @@ def _read_only(db: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
 
-def _write_map(out: Path) -> None:
-    with _read_only(out / DB_FILE) as conn:
-        write_geojson(conn, out / GEOJSON_FILE)
-
-
-@contextmanager
-def _alongside(task, *args):
-    """Run `task(*args)` in a forked process while the body runs; fail if it failed."""
-    process = multiprocessing.get_context("fork").Process(target=task, args=args, daemon=True)
-    process.start()
-    try:
-        yield
-    except BaseException:
-        process.kill()
-        raise
-    finally:
-        process.join()
-    if process.exitcode != 0:
-        raise RuntimeError(f"{task.__name__} failed (exit code {process.exitcode}); see the message above")
+def write_files(out: Path, counts: dict[str, int]) -> dict[str, dict]:
+    """The CSVs and the GeoJSON, written side by side by two processes, largest first; returns each file's
+    size and SHA-256 by its path in the package."""
+    db = out / DB_FILE
+    jobs = {f"data/{t}.csv": (write_csv, db, t, out / "data" / f"{t}.csv") for t in TABLES}
+    jobs[GEOJSON_FILE] = (write_map, db, out / GEOJSON_FILE)
+    size = {**{f"data/{t}.csv": counts.get(t, 0) for t in TABLES},
+            GEOJSON_FILE: counts.get("towns", 0) + counts.get("meetings", 0)}
+    (out / "data").mkdir(exist_ok=True)
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {name: pool.submit(*jobs[name]) for name in sorted(jobs, key=lambda n: -size[n])}
+        return {name: future.result() for name, future in futures.items()}
 
 
 def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> list[Problem]:

@@ -26,6 +26,7 @@ from .layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
 from .problems import Problem
 from .table_schema import field_names, fields
 
+csv.field_size_limit(1 << 26)        # a long note or report cell is data, not an error (64 MiB per cell)
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _NUMERIC_TYPES = {"integer", "number", "year"}
