@@ -12,6 +12,7 @@ facts is derived here, and nowhere else:
 """
 from __future__ import annotations
 
+import multiprocessing
 import sqlite3
 import tempfile
 from itertools import combinations, islice
@@ -85,42 +86,94 @@ class Model:
             self._scratch.cleanup()
 
 
+PARALLEL_BYTES = 32 << 20   # a source file larger than this is read and cast by a second process
+
+
 def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
-    """Stream a source file into its table, casting every cell; bad rows become Problems."""
+    """Stream a source file into its table, casting every cell; bad rows become Problems.
+
+    A large file is read and cast in a forked process while this one inserts what it sends, so the two
+    cores share the work; a small one is read here. Both run the same `_cast_batches`.
+    """
     model.files[raw.name] = raw.file
     if raw.path is None:                  # the file could not be opened; its problem is already reported
         return
-    by_name = {f["name"]: f for f in fields(raw.name)}
-    cast_row = row_caster([by_name[h] for h in raw.header])   # derived columns stay NULL until derived
     sql = (f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
            f'VALUES ({", ".join("?" * (len(raw.header) + 1))})')
-    key = schema(raw.name)["primaryKey"]
-    key_at = [raw.header.index(k) for k in key]
-    refused: list[str] = []
-    accepted = 0
-
-    def typed():
-        nonlocal accepted
-        for line, cells in raw.rows():
-            try:
-                row = cast_row(line, cells)
-            except CastError:
-                problems.extend(_row_problems(raw, line, cells))
-                refused.append(",".join(cells[i].strip() for i in key_at))
-                continue
-            accepted += 1
-            yield row
-
+    outcome: dict = {}
+    batches = (_cast_elsewhere(raw) if raw.path.stat().st_size > PARALLEL_BYTES
+               else _cast_batches(raw, outcome))
     with model.conn:                      # one transaction per table, not one per row
         model.conn.execute("BEGIN")
-        rows = typed()
-        while batch := list(islice(rows, BATCH)):
-            model.conn.executemany(sql, batch)
-        model.conn.executemany("INSERT INTO refused_keys VALUES (?, ?)", ((raw.name, k) for k in refused))
+        for batch in batches:
+            if isinstance(batch, dict):   # the other process's outcome comes last
+                outcome = batch
+            else:
+                model.conn.executemany(sql, batch)
+        model.conn.executemany("INSERT INTO refused_keys VALUES (?, ?)",
+                               ((raw.name, k) for k in outcome["refused"]))
+    problems.extend(outcome["problems"])
+    raw.problems[:], raw.notices[:] = outcome["reader_problems"], outcome["notices"]
     stored = model.conn.execute(f'SELECT count(*) FROM "{raw.name}"').fetchone()[0]
-    if stored < accepted:                 # INSERT OR IGNORE dropped rows that repeat a primary key
+    if stored < outcome["accepted"]:      # INSERT OR IGNORE dropped rows that repeat a primary key
         problems.extend(_repeated_keys(model, raw))
     problems.extend(raw.problems)
+
+
+def _cast_batches(raw: RawTable, outcome: dict):
+    """Batches of typed rows ([line, values...]) from the file; fills `outcome` with what went wrong."""
+    by_name = {f["name"]: f for f in fields(raw.name)}
+    cast_row = row_caster([by_name[h] for h in raw.header])   # derived columns stay NULL until derived
+    key_at = [raw.header.index(k) for k in schema(raw.name)["primaryKey"]]
+    problems, refused, accepted, batch = [], [], 0, []
+    for line, cells in raw.rows():
+        try:
+            batch.append(cast_row(line, cells))
+        except CastError:
+            problems.extend(_row_problems(raw, line, cells))
+            refused.append(",".join(cells[i].strip() for i in key_at))
+            continue
+        accepted += 1
+        if len(batch) == BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+    outcome.update(problems=problems, refused=refused, accepted=accepted,
+                   reader_problems=list(raw.problems), notices=list(raw.notices))
+
+
+def _cast_elsewhere(raw: RawTable):
+    """`_cast_batches` run in a forked process; yields its batches, then its outcome (a dict)."""
+    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+
+    def work():
+        receive.close()
+        outcome: dict = {}
+        try:
+            for batch in _cast_batches(raw, outcome):
+                send.send(batch)
+        except BaseException as e:        # say it in the parent, where the build reports errors
+            outcome = {"error": f"{type(e).__name__}: {e}"}
+        send.send(outcome)
+        send.close()
+
+    process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
+    process.start()
+    send.close()
+    try:
+        while True:
+            item = receive.recv()
+            if isinstance(item, dict) and "error" in item:
+                raise RuntimeError(f"reading {raw.file} failed: {item['error']}")
+            yield item
+            if isinstance(item, dict):
+                return
+    finally:
+        receive.close()
+        process.join(timeout=5)
+        if process.is_alive():
+            process.kill()
 
 
 def _repeated_keys(model: Model, raw: RawTable) -> list[Problem]:

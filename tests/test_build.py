@@ -98,3 +98,27 @@ def test_committed_package_and_metadata_are_what_the_sources_compile_to(package,
             f"datapackage/{name} is stale: run `make build` and commit"
     assert (root / "metadata.json").read_bytes() == (built / "metadata.json").read_bytes(), \
         "metadata.json is stale: run `make build` and commit"
+
+
+def test_a_file_read_by_a_second_process_builds_the_same_bytes(tmp_path, monkeypatch):
+    """Large files are read and cast in a forked process (model.PARALLEL_BYTES): same result."""
+    from scripts import model
+    build(SOURCES, tmp_path / "a" / "datapackage", tmp_path / "a" / "metadata.json")
+    monkeypatch.setattr(model, "PARALLEL_BYTES", 0)
+    build(SOURCES, tmp_path / "b" / "datapackage", tmp_path / "b" / "metadata.json")
+    assert _digest(tmp_path / "a") == _digest(tmp_path / "b")
+
+
+def test_bad_rows_read_by_a_second_process_are_reported_the_same(sources_copy, monkeypatch):
+    import pytest
+    from scripts import model
+    from scripts.problems import DataError
+    from scripts.publish import compile_model
+    towns = sources_copy / "towns.csv"
+    towns.write_text(towns.read_text(encoding="utf-8").replace("58.66667", "200", 1), encoding="utf-8")
+    with pytest.raises(DataError) as here:
+        compile_model(sources_copy)
+    monkeypatch.setattr(model, "PARALLEL_BYTES", 0)
+    with pytest.raises(DataError) as there:
+        compile_model(sources_copy)
+    assert here.value.problems == there.value.problems and here.value.problems
