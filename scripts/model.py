@@ -148,6 +148,8 @@ def _cast_elsewhere(raw: RawTable):
     receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
 
     def work():
+        from .publish import die_with_parent
+        die_with_parent()
         receive.close()
         outcome: dict = {}
         try:

@@ -13,6 +13,7 @@ import multiprocessing
 import ctypes.util
 import os
 import shutil
+import signal
 import sqlite3
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -71,6 +72,18 @@ def _read_only(db: Path) -> sqlite3.Connection:
     return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
 
 
+def die_with_parent() -> None:
+    """In a forked helper process: be killed when the build that forked it dies (even by SIGKILL), so no
+    orphan keeps the build's lock or writes into a scratch folder after the build has gone."""
+    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+    if os.getppid() == 1:                 # the parent died before prctl took effect
+        os._exit(1)
+
+
+_PR_SET_PDEATHSIG = 1
+
+
 def write_files(out: Path, counts: dict[str, int]) -> dict[str, dict]:
     """The CSVs and the GeoJSON, written side by side by two processes, largest first; returns each file's
     size and SHA-256 by its path in the package."""
@@ -80,7 +93,8 @@ def write_files(out: Path, counts: dict[str, int]) -> dict[str, dict]:
     size = {**{f"data/{t}.csv": counts.get(t, 0) for t in TABLES},
             GEOJSON_FILE: counts.get("towns", 0) + counts.get("meetings", 0)}
     (out / "data").mkdir(exist_ok=True)
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork")) as pool:
+    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"),
+                             initializer=die_with_parent) as pool:
         futures = {name: pool.submit(*jobs[name]) for name in sorted(jobs, key=lambda n: -size[n])}
         return {name: future.result() for name, future in futures.items()}
 
