@@ -8,9 +8,9 @@ written.
 from __future__ import annotations
 
 import ctypes
+import ctypes.util
 import fcntl
 import multiprocessing
-import ctypes.util
 import os
 import shutil
 import signal
