@@ -173,7 +173,7 @@ def catalogue(fmt: str) -> None:
 # default_page_size 50: half Datasette's 100, a page a person reads; rendering rows is most of a table
 # page's time once counts come from the inspect file (bench/README.md).
 SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
-            "allow_download": True, "suggest_facets": False, "default_page_size": 50}
+            "allow_download": True, "suggest_facets": False, "default_page_size": 50, "num_sql_threads": 0}
 
 
 def datasette_args(package: Path = PACKAGE, metadata: Path = METADATA, port: int = 8001,

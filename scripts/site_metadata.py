@@ -22,9 +22,18 @@ def column_description(field: dict) -> str:
     return text
 
 
+def site_config() -> dict:
+    return yaml.safe_load((SITE / "site.yaml").read_text(encoding="utf-8"))
+
+
+def site_tables() -> dict[str, dict]:
+    """How each table is shown (label column, facets, sort order), from site/site.yaml."""
+    return site_config()["tables"]
+
+
 def metadata() -> dict:
     pkg = package_metadata()
-    site = yaml.safe_load((SITE / "site.yaml").read_text(encoding="utf-8"))
+    site = site_config()
     licence = pkg["licenses"][0]
     source = pkg["sources"][0]
     common = {"license": licence["name"], "license_url": licence["path"],
