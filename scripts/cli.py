@@ -172,6 +172,10 @@ def catalogue(fmt: str) -> None:
 # suggest_facets off: suggestions run a query per column on every table page (most of its time at scale).
 # default_page_size 50: half Datasette's 100, a page a person reads; rendering rows is most of a table
 # page's time once counts come from the inspect file (bench/README.md).
+# num_sql_threads 0: each query runs in the request's own thread. A JSON request makes about ten small
+# queries, and handing each to a thread pool and back cost more than the queries (measured at 100,000
+# towns: the filtered JSON query went from 35% to 70% of /-/versions.json). The price: a slow query
+# holds up the others until sql_time_limit_ms stops it.
 SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
             "allow_download": True, "suggest_facets": False, "default_page_size": 50, "num_sql_threads": 0}
 
