@@ -52,6 +52,7 @@ def finish_database(model: Model) -> None:
         db[table].create_index(columns, index_name=f"idx_{table}_{'_'.join(columns)}", if_not_exists=True)
     for name, sql in VIEWS.items():
         db.create_view(name, sql.strip())
+    db.execute("PRAGMA analysis_limit = 1000")   # statistics from a sample of each index: enough for the planner
     db.execute("ANALYZE")
 
 

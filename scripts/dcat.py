@@ -20,13 +20,13 @@ from xml.sax.saxutils import escape
 from pathlib import Path
 
 import pycountry
-import yaml
 from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
 from . import changelog
 from .layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, TABLES, ZIP_FILE
 from .package import file_stats
+from .site_metadata import load_yaml
 
 CONFIG = SITE / "catalogue.yaml"
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"
@@ -64,7 +64,7 @@ class CatalogueError(ValueError):
 
 
 def load_config(path: Path = CONFIG) -> dict:
-    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    config = load_yaml(path)
     config["base_url"] = (os.environ.get(BASE_URL_ENV) or config["base_url"]).rstrip("/")
     if not config["base_url"].startswith(("http://", "https://")):
         raise CatalogueError(f"{path}: base_url {config['base_url']!r} is not an absolute http(s) URL")

@@ -16,7 +16,7 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from .layout import GEOJSON_FILE, SCHEMA, TABLES, ZIP_FILE
+from .layout import GEOJSON_FILE, SCHEMA, TABLES
 from .table_schema import fields, package_metadata, schema
 
 CHUNK = 1 << 20
@@ -100,10 +100,9 @@ def descriptor(out: Path, stats: dict[str, dict] | None = None) -> dict:
 
 
 def write_descriptor(out: Path, stats: dict[str, dict] | None = None) -> dict:
-    """datapackage.json for the CSVs and the GeoJSON already in `out`, then the zip of them all."""
+    """datapackage.json for the CSVs and the GeoJSON already in `out` (publish.py then zips them all)."""
     desc = descriptor(out, stats)
     (out / "datapackage.json").write_text(json.dumps(desc, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
-    write_zip(out, ["datapackage.json", GEOJSON_FILE, *[f"data/{t}.csv" for t in TABLES]], out / ZIP_FILE)
     return desc
 
 

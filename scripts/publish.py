@@ -15,7 +15,7 @@ import os
 import shutil
 import signal
 import sqlite3
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
 from . import rules
@@ -23,21 +23,24 @@ from .database import finish_database, write_inspect_file
 from .dcat import write_catalogue
 from .dictionary import write_dictionary
 from .geojson_map import write_map
-from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES
+from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES, ZIP_FILE
 from .model import Model, build_model
-from .package import write_csv, write_descriptor
+from .package import write_csv, write_descriptor, write_zip
 from .problems import DataError, Problem
 from .lint import lint_descriptor, lint_metadata
 from .site_metadata import metadata as datasette_metadata, metadata_bytes
 from .sources import notices, read_sources
 
 
-def compile_model(sources: Path = SOURCES, database: Path | None = None) -> Model:
+def compile_model(sources: Path = SOURCES, database: Path | None = None, while_checking=None) -> Model:
     """Read, cast and check the sources into a new database (a temporary one if none is named);
-    raise DataError with every problem."""
+    raise DataError with every problem. `while_checking(model)`, if given, is called once every table is
+    loaded and derived without a problem, just before the rules run (they only read the database)."""
     raw, problems = read_sources(sources)
     model, found = build_model(raw, database)
     if not problems:                     # the rules need every file whole to say anything meaningful
+        if not found and while_checking is not None:
+            while_checking(model)
         found += rules.check(model)
     problems += found
     model.notices = notices(raw)
@@ -49,22 +52,28 @@ def compile_model(sources: Path = SOURCES, database: Path | None = None) -> Mode
 
 def write_all(sources: Path, out: Path) -> list[Problem]:
     """Compile the sources into `out`: the database, the GeoJSON and the package; check what was written.
-    Returns the notices: what the reader normalised on the way."""
-    model = compile_model(sources, out / DB_FILE)
-    try:
-        finish_database(model)
-    finally:
-        model.close()
-    counts = write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
-    stats = write_files(out, counts)
-    with _read_only(out / DB_FILE) as conn:
-        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-            raise RuntimeError("the new database failed SQLite's integrity check")
-    descriptor = write_descriptor(out, stats)
-    problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
-    if problems:                          # our own descriptor or metadata.json is wrong: a bug, said plainly
-        raise DataError(problems)
-    write_catalogue(out), write_dictionary(out)   # issue 7: DCAT-AP catalogue + data dictionary, from the files above
+    Returns the notices: what the reader normalised on the way.
+
+    Two helper processes write the CSVs and the GeoJSON from the finished tables while the rules check
+    them, and then the zip while the database gets its full-text index; bad data stops them, and nothing
+    they wrote is published."""
+    with Helpers(out) as helpers:
+        model = compile_model(sources, out / DB_FILE, while_checking=helpers.write_files)
+        try:
+            descriptor = helpers.write_package()
+            finish_database(model)
+        finally:
+            model.close()
+        helpers.start(write_dictionary, out)          # issue 7: the data dictionary, from the files above
+        write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
+        with _read_only(out / DB_FILE) as conn:
+            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise RuntimeError("the new database failed SQLite's integrity check")
+        problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
+        if problems:                      # our own descriptor or metadata.json is wrong: a bug, said plainly
+            raise DataError(problems)
+        helpers.wait()
+    write_catalogue(out)                  # issue 7: the DCAT-AP catalogue, with every file's size and checksum
     return model.notices
 
 
@@ -84,19 +93,51 @@ def die_with_parent() -> None:
 _PR_SET_PDEATHSIG = 1
 
 
-def write_files(out: Path, counts: dict[str, int]) -> dict[str, dict]:
-    """The CSVs and the GeoJSON, written side by side by two processes, largest first; returns each file's
-    size and SHA-256 by its path in the package."""
-    db = out / DB_FILE
-    jobs = {f"data/{t}.csv": (write_csv, db, t, out / "data" / f"{t}.csv") for t in TABLES}
-    jobs[GEOJSON_FILE] = (write_map, db, out / GEOJSON_FILE)
-    size = {**{f"data/{t}.csv": counts.get(t, 0) for t in TABLES},
-            GEOJSON_FILE: counts.get("towns", 0) + counts.get("meetings", 0)}
-    (out / "data").mkdir(exist_ok=True)
-    with ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"),
-                             initializer=die_with_parent) as pool:
-        futures = {name: pool.submit(*jobs[name]) for name in sorted(jobs, key=lambda n: -size[n])}
-        return {name: future.result() for name, future in futures.items()}
+class Helpers:
+    """Two forked processes that write the package's files into `out` while the build goes on.
+
+    They start once the tables are final (write_files) and read the database through their own read-only
+    connections; the build writes to it again (full-text search, statistics) only after they have all
+    finished reading (write_package). Leaving the `with` block waits for any still running, so none
+    outlives the build."""
+
+    def __init__(self, out: Path):
+        self.out = out
+        self.pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=die_with_parent)
+        self.files: dict[str, Future] = {}
+        self.started: list[Future] = []
+
+    def write_files(self, model: Model) -> None:
+        """The CSVs and the GeoJSON, largest first."""
+        db = self.out / DB_FILE
+        (self.out / "data").mkdir(exist_ok=True)
+        rows = {t: model.conn.execute(f'SELECT max(rowid) FROM "{t}"').fetchone()[0] or 0 for t in TABLES}
+        jobs = {f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in TABLES}
+        jobs[GEOJSON_FILE] = (rows["towns"] + rows["meetings"], write_map, db, self.out / GEOJSON_FILE)
+        for name, (_, *job) in sorted(jobs.items(), key=lambda item: -item[1][0]):
+            self.files[name] = self.pool.submit(*job)
+
+    def write_package(self) -> dict:
+        """Wait for the files; write datapackage.json, and start the zip of them all. Returns the descriptor."""
+        stats = {name: future.result() for name, future in self.files.items()}
+        descriptor = write_descriptor(self.out, stats)
+        self.start(write_zip, self.out, ["datapackage.json", *stats], self.out / ZIP_FILE)
+        return descriptor
+
+    def start(self, fn, *args) -> None:
+        """Run fn(*args) in a helper; wait() returns once it is done (and raises what it raised)."""
+        self.started.append(self.pool.submit(fn, *args))
+
+    def wait(self) -> None:
+        for future in self.started:
+            future.result()
+
+    def __enter__(self) -> "Helpers":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = METADATA) -> list[Problem]:

@@ -17,6 +17,7 @@ from .problems import Problem
 
 LIMIT = 1000          # problems reported per check; a broken file should not flood the report
 OPEN = 9999           # the "left" year of a membership that lasts
+YEAR = "CAST(substr({m}.start_date, 1, 4) AS INTEGER)"     # the year of a meeting
 
 
 def check(model: Model, today: dt.date | None = None) -> list[Problem]:
@@ -163,21 +164,34 @@ def check_membership_overlaps(model: Model) -> list[Problem]:
 
 
 def check_members_at_meetings(model: Model) -> list[Problem]:
-    """A meeting's host, and every town that attended, was a member in the meeting's year."""
-    member_then = f"""EXISTS (SELECT 1 FROM memberships m WHERE m.town = {{town}}
-                      AND coalesce(m.joined, m.joined_earliest, 0) <= {{year}}
-                      AND {{year}} <= coalesce(m."left", {OPEN}))"""
-    year = "CAST(substr(mt.start_date, 1, 4) AS INTEGER)"
+    """A meeting's host, and every town that attended, was a member in the meeting's year.
+
+    The years each town was a member are listed once (a few thousand rows even for 100,000 towns), so each
+    of millions of attendance rows is one lookup. A membership with no known join year counts from the
+    start; one that lasts, up to the last meeting."""
+    model.conn.execute("DROP TABLE IF EXISTS temp.member_years")
+    model.conn.execute("CREATE TEMP TABLE member_years (town TEXT, year INTEGER, PRIMARY KEY (town, year)) WITHOUT ROWID")
+    model.conn.execute(f"""
+        INSERT OR IGNORE INTO member_years
+        WITH RECURSIVE last_meeting(year) AS (SELECT max({YEAR.format(m='meetings')}) FROM meetings),
+             span(town, year, last) AS (
+               SELECT town, coalesce(joined, joined_earliest, 0), coalesce("left", (SELECT year FROM last_meeting))
+               FROM memberships WHERE coalesce(joined, joined_earliest, 0) <= coalesce("left", (SELECT year FROM last_meeting))
+               UNION ALL SELECT town, year + 1, last FROM span WHERE year < last)
+        SELECT town, year FROM span""")
+    member_then = "EXISTS (SELECT 1 FROM member_years y WHERE y.town = {town} AND y.year = " + YEAR.format(m="mt") + ")"
+    # a town that is not in the towns table is reported by the references check, so not here again
     host = f"""SELECT mt.rowid, mt.host, mt.start_date FROM meetings mt
                WHERE mt.host IS NOT NULL AND mt.start_date IS NOT NULL
-                 AND EXISTS (SELECT 1 FROM towns t WHERE t.id = mt.host)
-                 AND NOT {member_then.format(town='mt.host', year=year)} ORDER BY mt.rowid"""
+                 AND NOT {member_then.format(town='mt.host')}
+                 AND EXISTS (SELECT 1 FROM towns t WHERE t.id = mt.host) ORDER BY mt.rowid"""
     problems = _problems(model, "meetings", host, lambda file, line, town, date: Problem(
         file, line, "host", town, "host-not-member", f"{town} was not a member on {date}",
         "check the host and the date, or the host's membership years in sources/memberships.csv"))
     attended = f"""SELECT a.rowid, a.town, mt.start_date, a.meeting FROM meeting_towns a JOIN meetings mt ON mt.id = a.meeting
-                   WHERE mt.start_date IS NOT NULL AND a.role != 'observer' AND EXISTS (SELECT 1 FROM towns t WHERE t.id = a.town)
-                     AND NOT {member_then.format(town='a.town', year=year)} ORDER BY a.rowid"""
+                   WHERE mt.start_date IS NOT NULL AND a.role != 'observer'
+                     AND NOT {member_then.format(town='a.town')}
+                     AND EXISTS (SELECT 1 FROM towns t WHERE t.id = a.town) ORDER BY a.rowid"""
     problems += _problems(model, "meeting_towns", attended, lambda file, line, town, date, meeting: Problem(
         file, line, "town", town, "attendee-not-member",
         f"{town} was not a member on {date}, the date of {meeting}",
