@@ -42,11 +42,12 @@ def _span(number: int, dated: list[tuple[int, int]], first: int, last: int) -> r
 
 
 def years_rows(conn: sqlite3.Connection) -> list[dict]:
-    meetings = [dict(zip(("id", "kind", "number", "status", "year", "host", *[c for _, c in FIGURES]), r))
-                for r in conn.execute(
-                    f"select m.id, m.kind, m.number, m.status, {MEETING_YEAR}, coalesce(t.name, '?'), "
-                    "m.start_date, m.end_date, m.participants, m.towns_represented "
-                    "from meetings m left join towns t on t.id = m.host order by m.id")]
+    cur = conn.cursor()
+    cur.row_factory = sqlite3.Row         # read by name, made in C (300,000 meetings at scale)
+    meetings = cur.execute(f"select m.id, m.kind, m.number, m.status, {MEETING_YEAR} as year, "
+                           "coalesce(t.name, '?') as host, m.start_date, m.end_date, m.participants, "
+                           "m.towns_represented from meetings m left join towns t on t.id = m.host "
+                           "order by m.id").fetchall()
     dated_years = [m["year"] for m in meetings if m["year"] is not None]
     if not dated_years:
         return []

@@ -1,10 +1,10 @@
 """Stage 4c: finish the SQLite database for Datasette.
 
-The tables, their rows and their indexes were made by the model (model.py) from the Table Schemas;
-this adds what serving needs: full-text search over names, themes and descriptions, an index for a canned
-query, two views (the map of meetings, the "nearest towns" question), statistics for the query planner,
-and Datasette's inspect file with every table's row count. (Every reference was already checked, by SQLite's
-foreign_key_check, in rules.py.)
+The tables and their rows were made by the model (model.py) from the Table Schemas; this adds what
+serving needs: an index on every reference, on each default sort order and for a canned query, full-text
+search over names, themes and descriptions, two views (the map of meetings, the "nearest towns"
+question), statistics for the query planner, and Datasette's inspect file with every table's row count.
+(Every reference was already checked, by SQLite's foreign_key_check, in rules.py.)
 """
 from __future__ import annotations
 
@@ -46,6 +46,7 @@ VIEWS = {
 
 def finish_database(model: Model) -> None:
     db = sqlite_utils.Database(model.conn)
+    index_references(db)
     for table, columns in FULL_TEXT.items():
         db[table].enable_fts(columns, create_triggers=False, tokenize="unicode61 remove_diacritics 2")
     for table, columns in INDEXES + sort_indexes():
@@ -54,6 +55,17 @@ def finish_database(model: Model) -> None:
         db.create_view(name, sql.strip())
     db.execute("PRAGMA analysis_limit = 1000")   # statistics from a sample of each index: enough for the planner
     db.execute("ANALYZE")
+
+
+def index_references(db: sqlite_utils.Database) -> None:
+    """An index on every foreign-key column, except one that leads the primary key (whose index already
+    serves): Datasette counts a row's references from other tables on its page. (The checks in rules.py
+    need none of them: SQLite's foreign_key_check looks the referenced keys up by primary key.)"""
+    for table in TABLES:
+        for fk in schema(table).get("foreignKeys", []):
+            col = fk["fields"][0]
+            if col != schema(table)["primaryKey"][0]:
+                db.execute(f'CREATE INDEX "idx_{table}_{col}" ON "{table}" ("{col}")')
 
 
 def sort_indexes() -> list[tuple[str, tuple[str]]]:

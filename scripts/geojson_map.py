@@ -36,11 +36,16 @@ def _props(names, values) -> dict:
     return {n: (bool(v) if n in _BOOLEAN and v is not None else v) for n, v in zip(names, values)}
 
 
+def _feature(id: str, geometry, properties: dict) -> dict:
+    """What geojson.Feature(id=, geometry=, properties=) holds, as a plain dict: 400,000 of them at scale."""
+    return {"type": "Feature", "id": id, "geometry": geometry, "properties": properties}
+
+
 def features(conn: sqlite3.Connection):
     cols = ", ".join(f'"{n}"' for n in TOWN_PROPERTIES)
     for row in conn.execute(f"SELECT latitude, longitude, {cols} FROM towns ORDER BY id"):
         props = {"feature": "town", **_props(TOWN_PROPERTIES, row[2:])}
-        yield geojson.Feature(id=f"town/{props['id']}", geometry=_point(row[0], row[1]), properties=props)
+        yield _feature(f"town/{props['id']}", _point(row[0], row[1]), props)
     hosts = {}                                      # meetings share their host's Point
     cols = ", ".join(f'm."{n}"' for n in MEETING_PROPERTIES)
     for row in conn.execute(f"""SELECT t.latitude, t.longitude, t.name, {cols}
@@ -48,7 +53,7 @@ def features(conn: sqlite3.Connection):
         if row[:2] not in hosts:
             hosts[row[:2]] = _point(row[0], row[1])
         props = {"feature": "meeting", **_props(MEETING_PROPERTIES, row[3:]), "host_name": row[2]}
-        yield geojson.Feature(id=f"meeting/{props['id']}", geometry=hosts[row[:2]], properties=props)
+        yield _feature(f"meeting/{props['id']}", hosts[row[:2]], props)
 
 
 def write_map(db: Path, path: Path) -> dict:
@@ -65,10 +70,11 @@ def write_geojson(conn: sqlite3.Connection, path: Path) -> int:
     construction (an id, a geometry or null, a properties object).
     """
     n = 0
+    encode = json.JSONEncoder(sort_keys=True, ensure_ascii=False).encode
     with path.open("w", encoding="utf-8") as f:
         f.write('{"type": "FeatureCollection", "features": [')
         for feature in features(conn):
-            f.write(("\n" if n == 0 else ",\n") + json.dumps(feature, sort_keys=True, ensure_ascii=False))
+            f.write(("\n" if n == 0 else ",\n") + encode(feature))
             n += 1
         f.write("\n]}\n")
     return n

@@ -12,7 +12,10 @@ facts is derived here, and nowhere else:
 """
 from __future__ import annotations
 
+import marshal
 import multiprocessing
+import os
+import pickle
 import sqlite3
 import tempfile
 from itertools import combinations, islice
@@ -89,11 +92,12 @@ class Model:
 PARALLEL_BYTES = 32 << 20   # a source file larger than this is read and cast by a second process
 
 
-def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
+def load_table(model: Model, raw: RawTable, problems: list[Problem], elsewhere: "CastElsewhere | None" = None) -> None:
     """Stream a source file into its table, casting every cell; bad rows become Problems.
 
-    A large file is read and cast in a forked process while this one inserts what it sends, so the two
-    cores share the work; a small one is read here. Both run the same `_cast_batches`.
+    A large file is read and cast by a forked process (`elsewhere`) from the start of the build, while
+    this one loads the files before it and then inserts what that process cast; a small one is read
+    here. Both run the same `_cast_batches`.
     """
     model.files[raw.name] = raw.file
     if raw.path is None:                  # the file could not be opened; its problem is already reported
@@ -101,8 +105,7 @@ def load_table(model: Model, raw: RawTable, problems: list[Problem]) -> None:
     sql = (f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
            f'VALUES ({", ".join("?" * (len(raw.header) + 1))})')
     outcome: dict = {}
-    batches = (_cast_elsewhere(raw) if raw.path.stat().st_size > PARALLEL_BYTES
-               else _cast_batches(raw, outcome))
+    batches = elsewhere.batches() if elsewhere is not None else _cast_batches(raw, outcome)
     with model.conn:                      # one transaction per table, not one per row
         model.conn.execute("BEGIN")
         for batch in batches:
@@ -143,39 +146,64 @@ def _cast_batches(raw: RawTable, outcome: dict):
                    reader_problems=list(raw.problems), notices=list(raw.notices))
 
 
-def _cast_elsewhere(raw: RawTable):
-    """`_cast_batches` run in a forked process; yields its batches, then its outcome (a dict)."""
-    receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+class CastElsewhere:
+    """`_cast_batches` of one file, run by a forked process that starts at once and writes each batch to
+    a spool file beside the database (marshal, length first), telling this process through a pipe; the
+    build reads the batches when it comes to that table. The outcome (a dict, pickled) comes last."""
 
-    def work():
+    def __init__(self, raw: RawTable, folder: Path):
+        fd, name = tempfile.mkstemp(prefix=f".{raw.name}-", suffix=".cast", dir=folder)
+        spool, self.spool = os.fdopen(fd, "wb"), open(name, "rb")
+        os.unlink(name)                   # gone when both ends are closed, whatever happens
+        self.receive, send = multiprocessing.get_context("fork").Pipe(duplex=False)
+        self.process = multiprocessing.get_context("fork").Process(
+            target=self._work, args=(raw, spool, send), daemon=True)
+        self.process.start()
+        spool.close(), send.close()
+        self.file = raw.file
+
+    def _work(self, raw: RawTable, spool, send) -> None:
         from .publish import die_with_parent
         die_with_parent()
-        receive.close()
+        self.receive.close()
         outcome: dict = {}
         try:
             for batch in _cast_batches(raw, outcome):
-                send.send(batch)
+                self._put(spool, send, batch)
         except BaseException as e:        # say it in the parent, where the build reports errors
             outcome = {"error": f"{type(e).__name__}: {e}"}
-        send.send(outcome)
-        send.close()
+        self._put(spool, send, outcome)
+        spool.close(), send.close()
 
-    process = multiprocessing.get_context("fork").Process(target=work, daemon=True)
-    process.start()
-    send.close()
-    try:
+    @staticmethod
+    def _put(spool, send, item) -> None:
+        data = pickle.dumps(item) if isinstance(item, dict) else marshal.dumps(item)
+        spool.write(len(data).to_bytes(8, "little") + (b"p" if isinstance(item, dict) else b"m") + data)
+        spool.flush()
+        send.send_bytes(b".")             # one more item is in the spool file
+
+    def batches(self):
         while True:
-            item = receive.recv()
+            try:
+                self.receive.recv_bytes()
+            except EOFError:
+                raise RuntimeError(f"reading {self.file} failed: its process ended early") from None
+            size = int.from_bytes(self.spool.read(8), "little")
+            kind, data = self.spool.read(1), self.spool.read(size)
+            item = pickle.loads(data) if kind == b"p" else marshal.loads(data)
             if isinstance(item, dict) and "error" in item:
-                raise RuntimeError(f"reading {raw.file} failed: {item['error']}")
+                raise RuntimeError(f"reading {self.file} failed: {item['error']}")
             yield item
             if isinstance(item, dict):
                 return
-    finally:
-        receive.close()
-        process.join(timeout=5)
-        if process.is_alive():
-            process.kill()
+
+    def close(self) -> None:
+        self.receive.close()
+        self.spool.close()
+        self.process.join(timeout=5)
+        if self.process.is_alive():
+            self.process.kill()
+            self.process.join()
 
 
 def _repeated_keys(model: Model, raw: RawTable) -> list[Problem]:
@@ -271,9 +299,14 @@ def _explain_swapped(raw: RawTable, line: int, cells: list[str], found: list[Pro
 def build_model(raw: dict[str, RawTable], path: Path | str | None = None) -> tuple[Model, list[Problem]]:
     model = Model(path)
     problems: list[Problem] = []
-    for name, rt in raw.items():
-        load_table(model, rt, problems)
-    index_references(model)
+    large = [rt for rt in raw.values() if rt.path is not None and rt.path.stat().st_size > PARALLEL_BYTES]
+    elsewhere = {rt.name: CastElsewhere(rt, Path(model.path).parent) for rt in large}   # all start now
+    try:
+        for name, rt in raw.items():
+            load_table(model, rt, problems, elsewhere.get(name))
+    finally:
+        for cast in elsewhere.values():
+            cast.close()
     problems += derive_positions(model)
     derive_membership_summary(model)
     derive_countries(model)
@@ -304,17 +337,6 @@ def derive_positions(model: Model) -> list[Problem]:
     with model.conn:
         model.conn.executemany("UPDATE towns SET latitude = ?, longitude = ? WHERE rowid = ?", updates)
     return problems
-
-
-def index_references(model: Model) -> None:
-    """An index on every foreign-key column (the checks use them, and so does Datasette), except one that
-    leads the primary key, whose index already serves."""
-    for table in TABLES:
-        for fk in schema(table).get("foreignKeys", []):
-            col = fk["fields"][0]
-            if col == schema(table)["primaryKey"][0]:
-                continue
-            model.conn.execute(f'CREATE INDEX "idx_{table}_{col}" ON "{table}" ("{col}")')
 
 
 def derive_membership_summary(model: Model) -> None:

@@ -65,10 +65,8 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
         finally:
             model.close()
         helpers.start(write_dictionary, out)          # issue 7: the data dictionary, from the files above
+        helpers.start(check_integrity, out / DB_FILE)
         write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
-        with _read_only(out / DB_FILE) as conn:
-            if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
-                raise RuntimeError("the new database failed SQLite's integrity check")
         problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
         if problems:                      # our own descriptor or metadata.json is wrong: a bug, said plainly
             raise DataError(problems)
@@ -77,8 +75,10 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
     return model.notices
 
 
-def _read_only(db: Path) -> sqlite3.Connection:
-    return sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+def check_integrity(db: Path) -> None:
+    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+        if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+            raise RuntimeError("the new database failed SQLite's integrity check")
 
 
 def die_with_parent() -> None:
