@@ -96,10 +96,12 @@ def site_table(site: dict) -> list[str]:
         lines += ["", f"Map (datasette-cluster-map's requests, pages of 1,000 rows): first markers after "
                       f"{m['first_page_s']} s; {m['markers']:,} markers in {m['pages']} pages in {m['all_s']} s"
                       + ("" if m["complete"] else " (stopped there: the walk is bounded)") + "."]
-    lines += ["", "| server | startup s | RSS after the load, MiB | peak RSS, MiB |", "| --- | ---: | ---: | ---: |"]
+    lines += ["", "| server | processes | startup s | PSS after the load, MiB | RSS summed, MiB | largest peak RSS, MiB |",
+              "| --- | ---: | ---: | ---: | ---: | ---: |"]
     for name, server in site["servers"].items():
         mem = server.get("memory", {})
-        lines.append(f"| {name} | {server['startup_s']} | {mem.get('rss_mib', '—')} | {mem.get('peak_rss_mib', '—')} |")
+        lines.append(f"| {name} | {mem.get('processes', 1)} | {server['startup_s']} | {mem.get('pss_mib', '—')} | "
+                     f"{mem.get('rss_mib', '—')} | {mem.get('peak_rss_mib', '—')} |")
     return lines
 
 
@@ -141,8 +143,10 @@ def targets(results: dict) -> list[str]:
             rows.append((f"p95 of {label} at 10 concurrent ≤ 100 ms", f"{p95:.0f} ms", _yes(p95 <= 100)))
         errors = sum(e["50"]["errors"] for e in ours.values() if "50" in e and "errors" in e["50"])
         rows.append(("0 errors at 50 concurrent", str(errors), _yes(errors == 0)))
-        mem = site["servers"]["ours"]["memory"]["peak_rss_mib"]
-        rows.append(("server memory ≤ 256 MiB", f"{mem:.0f} MiB", _yes(mem <= 256)))
+        mem = site["servers"]["ours"]["memory"]
+        used = mem.get("pss_mib", mem["peak_rss_mib"])     # PSS of all its processes (older runs: one process's RSS)
+        rows.append(("server memory ≤ 256 MiB", f"{used:.0f} MiB (PSS of its {mem.get('processes', 1)} processes)",
+                     _yes(used <= 256)))
     return ["| target | measured | met |", "| --- | --- | --- |"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
 
 

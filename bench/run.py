@@ -246,8 +246,7 @@ def free_port() -> int:
 
 
 def start_server(args: list[str], port: int) -> subprocess.Popen:
-    proc = subprocess.Popen([str(BIN / "datasette"), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                            start_new_session=True)
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 120
     while time.time() < deadline:
         if proc.poll() is not None:
@@ -271,17 +270,31 @@ def stop_server(proc: subprocess.Popen) -> None:
             proc.wait()
 
 
-def rss_mib(pid: int) -> dict:
-    status = Path(f"/proc/{pid}/status").read_text()
-    get = lambda k: int(re.search(rf"^{k}:\s+(\d+) kB", status, re.M).group(1)) / 1024  # noqa: E731
-    return {"rss_mib": round(get("VmRSS"), 1), "peak_rss_mib": round(get("VmHWM"), 1)}
+def tree(pid: int) -> list[int]:
+    """The process and its descendants (our server forks its workers)."""
+    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [pid, *[p for c in children for p in tree(int(c))]]
+
+
+def memory_mib(pid: int) -> dict:
+    """Memory of the server, all its processes together: PSS (each shared page counted once, split
+    between the processes sharing it; what the server costs the machine), RSS summed (shared pages
+    counted in every process), and the largest single process's peak RSS."""
+    def kib(path: str, key: str) -> int:
+        return int(re.search(rf"^{key}:\s+(\d+) kB", Path(path).read_text(), re.M).group(1))
+    pids = tree(pid)
+    return {"processes": len(pids),
+            "pss_mib": round(sum(kib(f"/proc/{p}/smaps_rollup", "Pss") for p in pids) / 1024, 1),
+            "rss_mib": round(sum(kib(f"/proc/{p}/status", "VmRSS") for p in pids) / 1024, 1),
+            "peak_rss_mib": round(max(kib(f"/proc/{p}/status", "VmHWM") for p in pids) / 1024, 1)}
 
 
 def settle(pid: int, limit_s: float = 180) -> float:
     """Wait until the server has worked off the requests wrk left queued (its CPU time stops growing),
     so that one measurement does not pay for the last one's backlog. Returns the seconds waited."""
     start = time.perf_counter()
-    ticks = lambda: sum(int(x) for x in Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[11:13])  # noqa: E731
+    ticks = lambda: sum(int(x) for p in tree(pid)  # noqa: E731
+                        for x in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
     while time.perf_counter() - start < limit_s:
         before = ticks()
         time.sleep(0.5)
@@ -343,7 +356,6 @@ def site_paths(db: Path) -> dict[str, str]:
 
 def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
     print(f"== site at {n} towns", flush=True)
-    from scripts.cli import datasette_args
     package = DATA / str(n) / "work" / "build" / "datapackage"
     metadata = DATA / str(n) / "work" / "build" / "metadata.json"
     db = package / DB_FILE
@@ -351,8 +363,9 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
         return {"towns": n, "skipped": f"no database at {db}: the build did not finish at this size"}
     paths = site_paths(db)
     servers = {
-        "ours": lambda port: datasette_args(package=package, metadata=metadata, port=port),
-        "default": lambda port: ["serve", str(db), "--host", "127.0.0.1", "--port", str(port)],
+        "ours": lambda port: [str(BIN / "douzelage"), "serve", "--out", str(package), "--metadata", str(metadata),
+                              "--port", str(port)],
+        "default": lambda port: [str(BIN / "datasette"), "serve", str(db), "--host", "127.0.0.1", "--port", str(port)],
     }
     results = {"towns": n, "seconds": seconds, "paths": paths, "servers": {}}   # the build wrote the inspect file
     for name, make_args in servers.items():
@@ -383,7 +396,7 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
                 server["map"] = map_walk(port)
                 print(f"  map: first 1,000 markers in {server['map']['first_page_s']} s, "
                       f"{server['map']['markers']:,} in {server['map']['all_s']} s", flush=True)
-            server["memory"] = rss_mib(proc.pid)
+            server["memory"] = memory_mib(proc.pid)
         finally:
             stop_server(proc)
         results["servers"][name] = server

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from .layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE, SOURCES
+from .layout import DB_FILE, METADATA, PACKAGE, SOURCES
 from .problems import DataError, Problem, report_json, report_text
 
 FORMATS = click.Choice(["text", "json"])
@@ -168,44 +168,22 @@ def catalogue(fmt: str) -> None:
         click.echo(f"note: {note}", err=True)
 
 
-# Datasette settings for a public, read-only site; used by `serve` and by the tests' in-process client.
-# suggest_facets off: suggestions run a query per column on every table page (most of its time at scale).
-# default_page_size 50: half Datasette's 100, a page a person reads; rendering rows is most of a table
-# page's time once counts come from the inspect file (bench/README.md).
-# num_sql_threads 0: each query runs in the request's own thread. A JSON request makes about ten small
-# queries, and handing each to a thread pool and back cost more than the queries (measured at 100,000
-# towns: the filtered JSON query went from 35% to 70% of /-/versions.json). The price: a slow query
-# holds up the others until sql_time_limit_ms stops it.
-SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
-            "allow_download": True, "suggest_facets": False, "default_page_size": 50, "num_sql_threads": 0}
-
-
-def datasette_args(package: Path = PACKAGE, metadata: Path = METADATA, port: int = 8001,
-                   host: str = "127.0.0.1") -> list[str]:
-    """The one way this project runs Datasette: `douzelage serve`, the tests and the benchmark use it."""
-    return ["serve", "-i", str(package / DB_FILE), "--metadata", str(metadata),
-            "--host", host, "--port", str(port), "--cors",
-            "--template-dir", str(SITE / "templates"),
-            "--plugins-dir", str(SITE / "plugins"),
-            "--static", f"assets:{SITE / 'static'}",
-            "--static", f"downloads:{package}",
-            *(["--inspect-file", str(package / INSPECT_FILE)] if (package / INSPECT_FILE).exists() else []),
-            *[a for k, v in SETTINGS.items() for a in ("--setting", k, _setting_text(v))]]
-
-
-def _setting_text(value) -> str:
-    return ("on" if value else "off") if isinstance(value, bool) else str(value)
-
-
 @main.command()
+@click.option("--out", "package", type=click.Path(path_type=Path, file_okay=False), default=PACKAGE,
+              show_default=True, help="The built Data Package folder, with the database in it.")
+@click.option("--metadata", type=click.Path(path_type=Path, dir_okay=False), default=METADATA,
+              show_default=True, help="Datasette metadata.json written by the build.")
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 8001)), show_default="8001 or $PORT")
 @click.option("--host", default="127.0.0.1", show_default=True)
-def serve(port: int, host: str) -> None:
+@click.option("--workers", type=click.IntRange(min=1), envvar="WEB_CONCURRENCY",
+              help="Processes answering requests side by side.  [default: one per core, or $WEB_CONCURRENCY]")
+def serve(package: Path, metadata: Path, port: int, host: str, workers: int | None) -> None:
     """Serve the built site with Datasette (run `douzelage build` first)."""
-    if not (PACKAGE / DB_FILE).exists():
-        raise click.UsageError(f"{PACKAGE / DB_FILE} does not exist: run `douzelage build` (or `make build`) first")
-    from datasette.cli import cli as datasette_cli
-    datasette_cli.main(args=datasette_args(port=port, host=host), prog_name="datasette")
+    for path in (package / DB_FILE, metadata):
+        if not path.exists():
+            raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
+    from .serve import serve as run
+    run(package.resolve(), metadata.resolve(), host, port, workers)
 
 
 if __name__ == "__main__":

@@ -14,8 +14,8 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from scripts.cli import SETTINGS, datasette_args
-from scripts.layout import DB_FILE, SITE, SOURCES
+from scripts.serve import datasette_kwargs
+from scripts.layout import DB_FILE, SOURCES
 from scripts.publish import build
 
 # ../shared/standards beside the clone; $DOUZELAGE_STANDARDS points elsewhere (e.g. from a git worktree).
@@ -74,13 +74,13 @@ def site_log(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="session")
 def site_url(built, package, site_log):
-    """The base URL of a real datasette process, started as `douzelage serve` starts it, serving the
+    """The base URL of the real site, started by `douzelage serve` with two worker processes, serving the
     package built from the real sources; stopped after the session."""
     port = _free_port()
-    datasette = Path(sys.executable).parent / "datasette"
+    douzelage = Path(sys.executable).parent / "douzelage"
     log = site_log.open("wb")
-    proc = subprocess.Popen([str(datasette), *datasette_args(package, built / "metadata.json", port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen([str(douzelage), "serve", "--out", str(package), "--metadata", str(built / "metadata.json"),
+                             "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -105,8 +105,6 @@ def site_url(built, package, site_log):
 
 
 @pytest.fixture
-def ds(built, package, db_path):
-    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(db_path)], metadata=metadata, settings=SETTINGS,
-                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"),
-                     static_mounts=[("assets", str(SITE / "static")), ("downloads", str(package))])
+def ds(built, package):
+    """Datasette in this process, set up as `douzelage serve` sets it up (scripts/serve.py)."""
+    return Datasette(**datasette_kwargs(package, built / "metadata.json"))

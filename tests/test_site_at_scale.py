@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from datasette.app import Datasette
 
-from scripts.cli import SETTINGS
-from scripts.layout import DATABASE_NAME, DB_FILE, SITE
+from scripts.layout import DATABASE_NAME, DB_FILE
+from scripts.serve import datasette_kwargs
 from scripts.site_metadata import site_tables
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,9 +35,8 @@ def synthetic(tmp_path_factory) -> Path:
     return work
 
 
-def datasette_for(db: Path, metadata: dict) -> Datasette:
-    return Datasette(immutables=[str(db)], metadata=metadata, settings=SETTINGS,
-                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"))
+def datasette_for(package: Path, metadata: dict, metadata_file: Path) -> Datasette:
+    return Datasette(**{**datasette_kwargs(package, metadata_file), "metadata": metadata})
 
 
 def plan(db: Path, sql: str) -> str:
@@ -63,7 +62,8 @@ async def test_a_busy_hosts_meetings_come_a_hundred_to_a_page_newest_first(synth
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         host, hosted = conn.execute("SELECT host, count(*) FROM meetings GROUP BY host ORDER BY 2 DESC LIMIT 1").fetchone()
     assert hosted > 100, "the synthetic data should have a host with more than a page of meetings"
-    ds = datasette_for(db, json.loads((synthetic / "metadata.json").read_text(encoding="utf-8")))
+    ds = datasette_for(synthetic / "datapackage", json.loads((synthetic / "metadata.json").read_text(encoding="utf-8")),
+                       synthetic / "metadata.json")
     pages = []
     for page in ["", "2", "3"]:
         r = await ds.client.get(f"/{DATABASE_NAME}/meetings_by_host.json?town={host}&page={page}&_shape=array")
@@ -80,10 +80,10 @@ async def test_a_busy_hosts_meetings_come_a_hundred_to_a_page_newest_first(synth
     assert dates[:100] == newest
 
 
-async def test_the_permission_memo_still_honours_an_allow_block(built, db_path):
+async def test_the_permission_memo_still_honours_an_allow_block(built, package):
     metadata = copy.deepcopy(json.loads((built / "metadata.json").read_text(encoding="utf-8")))
     metadata["databases"][DATABASE_NAME]["tables"]["claims"]["allow"] = {"id": "editor"}
-    ds = datasette_for(db_path, metadata)
+    ds = datasette_for(package, metadata, built / "metadata.json")
     for _ in range(2):                      # the second answer comes from the memo
         assert (await ds.client.get(f"/{DATABASE_NAME}/claims.json")).status_code == 403
         assert (await ds.client.get(f"/{DATABASE_NAME}/towns.json")).status_code == 200

@@ -7,16 +7,13 @@ from datasette.app import Datasette
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from scripts.cli import SETTINGS
-from scripts.layout import SITE
+from scripts.serve import SETTINGS, datasette_kwargs
 
 
 @pytest.fixture
-def ds(built, package, db_path):
-    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
-    return Datasette(immutables=[str(db_path)], metadata=metadata, settings={**SETTINGS, "template_debug": True},
-                     template_dir=str(SITE / "templates"), plugins_dir=str(SITE / "plugins"),
-                     static_mounts=[("assets", str(SITE / "static")), ("downloads", str(package))])
+def ds(built, package):
+    kwargs = datasette_kwargs(package, built / "metadata.json")
+    return Datasette(**{**kwargs, "settings": {**SETTINGS, "template_debug": True}})
 
 
 @pytest.mark.parametrize("accept, media, fmt", [("", "text/turtle", "turtle"),

@@ -1,0 +1,105 @@
+"""Stage 6: serve the site. Datasette, set up once from the built package, answering in several processes.
+
+Datasette answers every request in one Python process, so one core does all the work however many the
+machine has. The database is immutable, so any number of processes can serve it side by side: this one
+sets Datasette up, opens the listening socket, then forks `workers` processes that share what was set up
+(copy-on-write) and each run uvicorn on that one socket; the kernel hands each new connection to an idle
+one. The socket is made here with its protocol named (IPPROTO_TCP), so asyncio switches Nagle's algorithm
+off on every connection, as it does when uvicorn opens the socket itself for a single process (uvicorn's
+own --workers makes its socket without, and each small response then waits 40 ms for a delayed ACK).
+
+Everything Datasette is told (files, metadata, settings, templates, plugins) is in `datasette_kwargs`,
+which the tests' in-process client uses too.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import sys
+from pathlib import Path
+
+from .layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE
+
+# Datasette settings for a public, read-only site.
+# suggest_facets off: suggestions run a query per column on every table page (most of its time at scale).
+# default_page_size 50: half Datasette's 100, a page a person reads; rendering rows is most of a table
+# page's time once counts come from the inspect file (bench/README.md).
+# num_sql_threads 0: each query runs in the request's own thread. A JSON request makes about ten small
+# queries, and handing each to a thread pool and back cost more than the queries (measured at 100,000
+# towns: the filtered JSON query went from 35% to 70% of /-/versions.json). The price: within one worker,
+# a slow query holds up the others until sql_time_limit_ms stops it; the other workers go on answering.
+SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
+            "allow_download": True, "suggest_facets": False, "default_page_size": 50, "num_sql_threads": 0}
+
+
+def datasette_kwargs(package: Path = PACKAGE, metadata: Path = METADATA) -> dict:
+    """Datasette's arguments for the built package: the database immutable, with its inspect file (the
+    row counts), our metadata, settings, templates, plugins and static files, and CORS for scripts."""
+    inspect_file = package / INSPECT_FILE
+    return {"immutables": [str(package / DB_FILE)],
+            "metadata": json.loads(metadata.read_text(encoding="utf-8")),
+            "inspect_data": json.loads(inspect_file.read_text(encoding="utf-8")) if inspect_file.exists() else None,
+            "settings": SETTINGS, "cors": True,
+            "template_dir": str(SITE / "templates"), "plugins_dir": str(SITE / "plugins"),
+            "static_mounts": [("assets", str(SITE / "static")), ("downloads", str(package))]}
+
+
+def default_workers() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def serve(package: Path = PACKAGE, metadata: Path = METADATA, host: str = "127.0.0.1", port: int = 8001,
+          workers: int | None = None) -> None:
+    """Serve until stopped (SIGINT or SIGTERM stops the workers, then this process)."""
+    import uvicorn
+    from datasette.app import Datasette
+
+    datasette = Datasette(**datasette_kwargs(package, metadata))
+    app = datasette.app()
+    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
+                             socket.IPPROTO_TCP)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((host, port))
+    listener.listen(2048)
+    print(f"Serving http://{host}:{port}/ with {workers or default_workers()} worker processes "
+          "(Ctrl-C stops)", file=sys.stderr, flush=True)
+    children = []
+    for _ in range(workers or default_workers()):
+        pid = os.fork()
+        if pid == 0:                                  # a worker
+            from .publish import die_with_parent
+            die_with_parent()
+            _run_worker(uvicorn, datasette, app, listener)
+            os._exit(0)
+        children.append(pid)
+    listener.close()
+    _wait_for(children)
+
+
+def _run_worker(uvicorn, datasette, app, listener: socket.socket) -> None:
+    import asyncio
+    asyncio.run(datasette.invoke_startup())           # the plugins' startup hooks, in this process
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    uvicorn.Server(config).run(sockets=[listener])
+
+
+def _wait_for(children: list[int]) -> None:
+    def stop(signum, _frame):
+        for pid in children:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    for pid in children:
+        while True:
+            try:
+                os.waitpid(pid, 0)
+                break
+            except InterruptedError:
+                continue
+            except ChildProcessError:
+                break
