@@ -2,17 +2,21 @@
 
 Datasette answers every request in one Python process, so one core does all the work however many the
 machine has. The database is immutable, so any number of processes can serve it side by side: this one
-sets Datasette up, opens the listening socket, then forks `workers` processes that share what was set up
-(copy-on-write) and each run uvicorn on that one socket; the kernel hands each new connection to an idle
-one. The socket is made here with its protocol named (IPPROTO_TCP), so asyncio switches Nagle's algorithm
-off on every connection, as it does when uvicorn opens the socket itself for a single process (uvicorn's
-own --workers makes its socket without, and each small response then waits 40 ms for a delayed ACK).
+sets Datasette up, then forks `workers` processes that share what was set up (copy-on-write), and each
+runs uvicorn on its own listening socket, all bound to the one port with SO_REUSEPORT, so the kernel
+spreads new connections over them. (One socket shared by all would not do: asyncio accepts every waiting
+connection at once, so the first worker to wake would take them all.) The sockets are made here with
+their protocol named (IPPROTO_TCP), so asyncio switches Nagle's algorithm off on every connection, as it
+does when uvicorn opens the socket itself for a single process (uvicorn's own --workers makes its socket
+without, and each small response then waits 40 ms for a delayed ACK). This process keeps the port bound,
+without listening, until the workers have stopped.
 
 Everything Datasette is told (files, metadata, settings, templates, plugins) is in `datasette_kwargs`,
 which the tests' in-process client uses too.
 """
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -28,8 +32,8 @@ from .layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE
 # page's time once counts come from the inspect file (bench/README.md).
 # num_sql_threads 0: each query runs in the request's own thread. A JSON request makes about ten small
 # queries, and handing each to a thread pool and back cost more than the queries (measured at 100,000
-# towns: the filtered JSON query went from 35% to 70% of /-/versions.json). The price: within one worker,
-# a slow query holds up the others until sql_time_limit_ms stops it; the other workers go on answering.
+# towns: the filtered JSON query went from 35% to 70% of /-/versions.json). The price: a slow query holds
+# up the other connections of its worker until sql_time_limit_ms stops it; the other workers go on.
 SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
             "allow_download": True, "suggest_facets": False, "default_page_size": 50, "num_sql_threads": 0}
 
@@ -58,29 +62,38 @@ def serve(package: Path = PACKAGE, metadata: Path = METADATA, host: str = "127.0
 
     datasette = Datasette(**datasette_kwargs(package, metadata))
     app = datasette.app()
-    listener = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM,
-                             socket.IPPROTO_TCP)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind((host, port))
-    listener.listen(2048)
-    print(f"Serving http://{host}:{port}/ with {workers or default_workers()} worker processes "
-          "(Ctrl-C stops)", file=sys.stderr, flush=True)
+    address = (host, port)
+    holder = _socket(address)                        # fails here, once, if the port is taken
+    count = workers or default_workers()
+    gc.freeze()                  # what is set up now stays shared: the collector will not touch (and copy) it
+    print(f"Serving http://{host}:{port}/ with {count} worker processes (Ctrl-C stops)", file=sys.stderr, flush=True)
     children = []
-    for _ in range(workers or default_workers()):
+    for _ in range(count):
         pid = os.fork()
         if pid == 0:                                  # a worker
             from .publish import die_with_parent
             die_with_parent()
-            _run_worker(uvicorn, datasette, app, listener)
+            _run_worker(uvicorn, datasette, app, address)
             os._exit(0)
         children.append(pid)
-    listener.close()
     _wait_for(children)
+    holder.close()
 
 
-def _run_worker(uvicorn, datasette, app, listener: socket.socket) -> None:
+def _socket(address: tuple[str, int]) -> socket.socket:
+    sock = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM,
+                         socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+    sock.bind(address)
+    return sock
+
+
+def _run_worker(uvicorn, datasette, app, address: tuple[str, int]) -> None:
     import asyncio
     asyncio.run(datasette.invoke_startup())           # the plugins' startup hooks, in this process
+    listener = _socket(address)
+    listener.listen(2048)
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
     uvicorn.Server(config).run(sockets=[listener])
 
