@@ -28,9 +28,9 @@ from frictionless import validate
 from scripts.layout import SOURCES
 from scripts.problems import DataError
 from scripts.publish import compile_model
-from tests.test_bad_input_files import FIXTURES, apply_fixture
+from test_bad_input_files import FIXTURES, apply_fixture
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # the repository, for bench/
 from bench.run import naive_descriptor  # noqa: E402
 
 HEADER = 1             # a problem the build reports on the header line concerns the whole file

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from scripts.layout import DATABASE_NAME
-from tests.conftest import _free_port
+from conftest import _free_port
 
 RUNAWAY = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
 
