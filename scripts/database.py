@@ -26,9 +26,9 @@ FULL_TEXT = {
     "projects": ["title", "programme", "description"],
     "sources": ["title", "publisher"],
 }
-# Indexes for the site's own questions, beyond the foreign keys (the model indexed those) and the
-# default sort orders (see sort_indexes): the canned query meetings_by_host reads one town's meetings,
-# newest first, a page at a time.
+# Indexes for the site's own questions, beyond the references (index_references) and the default sort
+# orders (sort_indexes): the canned query meetings_by_host reads one town's meetings, newest first, a
+# page at a time.
 INDEXES = [("meetings", ("host", "start_date"))]
 VIEWS = {
     # Meetings with their host town's position, for the map of meetings.

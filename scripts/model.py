@@ -26,6 +26,7 @@ import pycountry
 import sqlite_utils
 
 from . import coverage, geo
+from .forking import die_with_parent
 from .layout import TABLES
 from .problems import Problem
 from .sources import RawTable
@@ -163,7 +164,6 @@ class CastElsewhere:
         self.file = raw.file
 
     def _work(self, raw: RawTable, spool, send) -> None:
-        from .publish import die_with_parent
         die_with_parent()
         self.receive.close()
         outcome: dict = {}

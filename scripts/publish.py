@@ -13,7 +13,6 @@ import fcntl
 import multiprocessing
 import os
 import shutil
-import signal
 import sqlite3
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
@@ -22,6 +21,7 @@ from . import rules
 from .database import finish_database, write_inspect_file
 from .dcat import write_catalogue
 from .dictionary import write_dictionary
+from .forking import die_with_parent
 from .geojson_map import write_map
 from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES, ZIP_FILE
 from .model import Model, build_model
@@ -79,18 +79,6 @@ def check_integrity(db: Path) -> None:
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise RuntimeError("the new database failed SQLite's integrity check")
-
-
-def die_with_parent() -> None:
-    """In a forked helper process: be killed when the build that forked it dies (even by SIGKILL), so no
-    orphan keeps the build's lock or writes into a scratch folder after the build has gone."""
-    libc = ctypes.CDLL(ctypes.util.find_library("c"), use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-    if os.getppid() == 1:                 # the parent died before prctl took effect
-        os._exit(1)
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 class Helpers:

@@ -173,10 +173,12 @@ def check_members_at_meetings(model: Model) -> list[Problem]:
     model.conn.execute("CREATE TEMP TABLE member_years (town TEXT, year INTEGER, PRIMARY KEY (town, year)) WITHOUT ROWID")
     model.conn.execute(f"""
         INSERT OR IGNORE INTO member_years
-        WITH RECURSIVE last_meeting(year) AS (SELECT max({YEAR.format(m='meetings')}) FROM meetings),
+        WITH RECURSIVE periods(town, first, last) AS (
+               SELECT town, coalesce(joined, joined_earliest, 0),
+                      coalesce("left", (SELECT max({YEAR.format(m='meetings')}) FROM meetings))
+               FROM memberships),
              span(town, year, last) AS (
-               SELECT town, coalesce(joined, joined_earliest, 0), coalesce("left", (SELECT year FROM last_meeting))
-               FROM memberships WHERE coalesce(joined, joined_earliest, 0) <= coalesce("left", (SELECT year FROM last_meeting))
+               SELECT town, first, last FROM periods WHERE first <= last
                UNION ALL SELECT town, year + 1, last FROM span WHERE year < last)
         SELECT town, year FROM span""")
     member_then = "EXISTS (SELECT 1 FROM member_years y WHERE y.town = {town} AND y.year = " + YEAR.format(m="mt") + ")"

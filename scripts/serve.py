@@ -24,6 +24,7 @@ import socket
 import sys
 from pathlib import Path
 
+from .forking import die_with_parent
 from .layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE
 
 # Datasette settings for a public, read-only site.
@@ -71,7 +72,6 @@ def serve(package: Path = PACKAGE, metadata: Path = METADATA, host: str = "127.0
     for _ in range(count):
         pid = os.fork()
         if pid == 0:                                  # a worker
-            from .publish import die_with_parent
             die_with_parent()
             _run_worker(uvicorn, datasette, app, address)
             os._exit(0)
