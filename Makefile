@@ -36,7 +36,7 @@ browser:                   ## install Debian's Chromium for the browser tests, i
 	@command -v ogrinfo >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null)
 
 test: $(READY) browser     ## set up and run the whole test suite
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -rs
 
 bench: $(READY)            ## benchmark build, floor, naive pipeline and site (SIZES=30,1000 RUNS=1 to shorten)
 	@command -v wrk >/dev/null 2>&1 && test -x /usr/bin/time || (apt-get update -qq && apt-get install -y -qq wrk time >/dev/null)

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import socket
 import subprocess
@@ -18,8 +17,8 @@ from scripts.serve import datasette_kwargs
 from scripts.layout import DB_FILE, SOURCES
 from scripts.publish import build
 
-# ../shared/standards beside the clone; $DOUZELAGE_STANDARDS points elsewhere (e.g. from a git worktree).
-STANDARDS = Path(os.environ.get("DOUZELAGE_STANDARDS") or Path(__file__).resolve().parents[2] / "shared" / "standards")
+# The official standards, vendored unchanged with their licences (tests/standards/README.md).
+STANDARDS = Path(__file__).resolve().parent / "standards"
 
 
 @pytest.fixture(scope="session")
@@ -55,8 +54,7 @@ def sources_copy(tmp_path) -> Path:
 
 def standard(*parts: str) -> Path:
     path = STANDARDS.joinpath(*parts)
-    if not path.exists():
-        pytest.skip(f"official standard not found at {path} (the shared/standards folder beside the clone)")
+    assert path.is_file(), f"{path} is not vendored: see tests/standards/README.md"
     return path
 
 
