@@ -14,7 +14,7 @@ $(READY): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q scripts     # byte-compiled, as an installed package would be
+	$(BIN)/python -m compileall -q scripts/douzelage     # byte-compiled, as an installed package would be
 	touch $(READY)
 
 setup: $(READY)            ## create .venv and install the project with its test tools
@@ -40,7 +40,7 @@ test: $(READY) browser     ## set up and run the whole test suite
 
 bench: $(READY)            ## benchmark build, floor, naive pipeline and site (SIZES=30,1000 RUNS=1 to shorten)
 	@command -v wrk >/dev/null 2>&1 && test -x /usr/bin/time || (apt-get update -qq && apt-get install -y -qq wrk time >/dev/null)
-	$(BIN)/python -m compileall -q scripts
+	$(BIN)/python -m compileall -q scripts/douzelage
 	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(RUNS),--runs $(RUNS))
 
 clean:                     ## remove the virtual environment and caches

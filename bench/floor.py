@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.layout import DERIVED_TABLES  # noqa: E402
-from scripts.sources import source_columns, source_tables  # noqa: E402
-from scripts.table_schema import fields, schema  # noqa: E402
+from douzelage.layout import DERIVED_TABLES  # noqa: E402
+from douzelage.read.sources import source_columns, source_tables  # noqa: E402
+from douzelage.load.table_schema import fields, schema  # noqa: E402
 
 SQL = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "TEXT", "date": "TEXT", "year": "INTEGER"}
 

@@ -2,7 +2,7 @@
 
 Why: the real record has 30 towns; the publisher must carry every municipality of Europe (about 100,000)
 and their twinnings. This writes a make-believe Europe in exactly the source format (headers from the
-Table Schemas via scripts.sources.source_columns), deterministic from a seed, that passes
+Table Schemas via douzelage.read.sources.source_columns), deterministic from a seed, that passes
 `douzelage validate`:
 
 - towns in 39 European countries, spread like the real municipalities (France about a third), named in
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.places import COUNTRIES, FIRST_YEAR, FOUNDERS, MEMBER_COUNTRIES, NAMES, TRANSLIT  # noqa: E402
-from scripts.sources import source_columns, source_tables  # noqa: E402
+from douzelage.read.sources import source_columns, source_tables  # noqa: E402
 
 SIZES = [30, 1000, 10_000, 100_000]
 SEED = 2026
@@ -87,7 +87,7 @@ def allocate(n: int, rng: random.Random) -> list[str]:
 def position(rng: random.Random, code: str) -> tuple[float, float]:
     """A point around one of the country's anchors, redrawn until it lies inside the country as the build's
     own rule sees it (scripts/geo.py), so the synthetic towns pass the 'position in its country' check."""
-    from scripts.geo import km_outside_country
+    from douzelage.geo import km_outside_country
     _, spread, _, anchors = COUNTRIES[code]
     for attempt in range(50):
         lat0, lon0 = rng.choice(anchors)
@@ -155,7 +155,7 @@ def generate(n: int, out: Path, seed: int = SEED) -> dict[str, int]:
 
 def _derived_sources(w: Writer) -> None:
     """The real rows of the sources that the build's derived tables cite (countries, distances, coverage)."""
-    from scripts.model import DERIVED_SOURCES
+    from douzelage.load.model import DERIVED_SOURCES
     cited = DERIVED_SOURCES
     with open(ROOT / "sources" / "sources.csv", encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
@@ -170,7 +170,7 @@ def _towns(n, rng, w, src) -> list[dict]:
         sweref = Transformer.from_crs("EPSG:4326", "EPSG:3006", always_xy=True)
     except ImportError:             # pragma: no cover - pyproj is a dependency of the project
         sweref = None
-    from scripts.rules import fold
+    from douzelage.check.rules import fold
     names_taken: set[tuple[str, str]] = set()     # one town of a name per country: no 'same town' twice
     for code in allocate(n, rng):
         lang = COUNTRIES[code][2]

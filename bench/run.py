@@ -38,9 +38,9 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench import generate, report  # noqa: E402
-from scripts.layout import DB_FILE, DERIVED_FIELDS, DERIVED_TABLES, SOURCES  # noqa: E402
-from scripts.sources import source_tables  # noqa: E402
-from scripts.table_schema import schema  # noqa: E402
+from douzelage.layout import DB_FILE, DERIVED_FIELDS, DERIVED_TABLES, SOURCES  # noqa: E402
+from douzelage.read.sources import source_tables  # noqa: E402
+from douzelage.load.table_schema import schema  # noqa: E402
 
 TIME = "/usr/bin/time"          # GNU time (Debian package `time`); `make bench` installs it if missing
 
@@ -207,11 +207,11 @@ LIBS_PROBE = """
 import sys, runpy
 sys.argv = ["douzelage", "build", "--sources", sys.argv[1], "--out", sys.argv[2], "--metadata", sys.argv[3]]
 try:
-    runpy.run_module("scripts.cli", run_name="__main__")
+    runpy.run_module("douzelage.cli", run_name="__main__")
 except SystemExit:
     pass
 std = set(sys.stdlib_module_names)
-print(" ".join(sorted({m.split(".")[0] for m in list(sys.modules)} - std - {"scripts", "__main__", "_distutils_hack"}
+print(" ".join(sorted({m.split(".")[0] for m in list(sys.modules)} - std - {"douzelage", "__main__", "_distutils_hack"}
                       - {m for m in sys.modules if m.startswith("_")})))
 """
 

@@ -13,9 +13,9 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from scripts.serve import datasette_kwargs
-from scripts.layout import DB_FILE, SOURCES
-from scripts.publish import build
+from douzelage.serve import datasette_kwargs
+from douzelage.layout import DB_FILE, SOURCES
+from douzelage.publish import build
 
 # The official standards, vendored unchanged with their licences (tests/standards/README.md).
 STANDARDS = Path(__file__).resolve().parent / "standards"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from scripts.problems import DataError
-from scripts.publish import build
+from douzelage.problems import DataError
+from douzelage.publish import build
 
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
 

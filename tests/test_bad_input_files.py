@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 
-from scripts.problems import DataError
-from scripts.publish import compile_model
-from scripts.table_schema import schema
+from douzelage.problems import DataError
+from douzelage.publish import compile_model
+from douzelage.load.table_schema import schema
 
 FIXTURES = Path(__file__).parent / "bad_inputs"
 

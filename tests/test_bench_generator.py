@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.sources import source_columns, source_tables
+from douzelage.read.sources import source_columns, source_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DOUZELAGE = Path(sys.executable).parent / "douzelage"

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pycountry
 
-from scripts.layout import SOURCES
-from scripts.publish import build
+from douzelage.layout import SOURCES
+from douzelage.publish import build
 
 EU_MEMBER_STATES = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
                     "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
@@ -102,7 +102,7 @@ def test_committed_package_and_metadata_are_what_the_sources_compile_to(package,
 
 def test_a_file_read_by_a_second_process_builds_the_same_bytes(tmp_path, monkeypatch):
     """Large files are read and cast in a forked process (model.PARALLEL_BYTES): same result."""
-    from scripts import model
+    from douzelage.load import model
     build(SOURCES, tmp_path / "a" / "datapackage", tmp_path / "a" / "metadata.json")
     monkeypatch.setattr(model, "PARALLEL_BYTES", 0)
     build(SOURCES, tmp_path / "b" / "datapackage", tmp_path / "b" / "metadata.json")
@@ -111,9 +111,9 @@ def test_a_file_read_by_a_second_process_builds_the_same_bytes(tmp_path, monkeyp
 
 def test_bad_rows_read_by_a_second_process_are_reported_the_same(sources_copy, monkeypatch):
     import pytest
-    from scripts import model
-    from scripts.problems import DataError
-    from scripts.publish import compile_model
+    from douzelage.load import model
+    from douzelage.problems import DataError
+    from douzelage.publish import compile_model
     towns = sources_copy / "towns.csv"
     towns.write_text(towns.read_text(encoding="utf-8").replace("58.66667", "200", 1), encoding="utf-8")
     with pytest.raises(DataError) as here:

@@ -5,8 +5,8 @@ import re
 import sqlite3
 from pathlib import Path
 
-from scripts.coverage import compute, ranges
-from scripts.layout import DATABASE_NAME, REPORT_TABLES
+from douzelage.report import compute, ranges
+from douzelage.layout import DATABASE_NAME, REPORT_TABLES
 
 
 def rows(package: Path, table: str) -> list[dict]:

@@ -1,7 +1,7 @@
 """The site: Datasette's own test client in process, and one real `datasette` process over HTTP."""
 import httpx
 
-from scripts.layout import DATABASE_NAME
+from douzelage.layout import DATABASE_NAME
 
 
 async def test_towns_json_lists_every_current_member(ds):

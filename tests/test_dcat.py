@@ -1,6 +1,7 @@
 """The DCAT-AP catalogue: valid by the official DCAT-AP 3.0.1 SHACL shapes, and true to the files it describes."""
 import hashlib
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -9,8 +10,8 @@ from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS
 
-from scripts import dcat
-from scripts.changelog import add_entry
+from douzelage.write import dcat
+from douzelage.write.changelog import add_entry
 
 from conftest import standard
 
@@ -181,12 +182,13 @@ def test_build_without_a_publisher_stops_with_a_clear_error_and_publishes_nothin
     repo = tmp_path / "repo"
     shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache",
                                                               "*.egg-info", "dist", "*.db", "*.zip"))
-    pkg = repo / "scripts" / "schema" / "package.json"
+    pkg = repo / "scripts" / "douzelage" / "schema" / "package.json"
     meta = json.loads(pkg.read_text(encoding="utf-8"))
     meta["contributors"] = [{**c, "roles": [r for r in c["roles"] if r != "publisher"]} for c in meta["contributors"]]
     pkg.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     before = (repo / "datapackage" / "dcat" / "catalogue.ttl").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "scripts.cli", "build"], cwd=repo, capture_output=True, text=True)
+    done = subprocess.run([sys.executable, "-m", "douzelage", "build"], cwd=repo, capture_output=True, text=True,
+                          env={**os.environ, "PYTHONPATH": str(repo / "scripts")})   # the copy's own package
     assert done.returncode == 1
     assert "no publisher" in done.stderr and "package.json" in done.stderr and "nothing was published" in done.stderr
     assert (repo / "datapackage" / "dcat" / "catalogue.ttl").read_bytes() == before
@@ -197,7 +199,7 @@ def test_serialisations_do_not_depend_on_python_hash_order(package):
     import os
     import subprocess
     import sys
-    code = ("import sys, pathlib; from scripts import dcat; g = dcat.catalogue_graph(pathlib.Path(sys.argv[1])); "
+    code = ("import sys, pathlib; from douzelage.write import dcat; g = dcat.catalogue_graph(pathlib.Path(sys.argv[1])); "
             "sys.stdout.buffer.write(b''.join(dcat.serialise(g, f) for f in dcat.FORMATS.values()))")
     outs = [subprocess.run([sys.executable, "-c", code, str(package)], capture_output=True, check=True,
                            env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
@@ -208,7 +210,7 @@ def test_catalogue_command_prints_the_catalogue_and_says_what_is_missing():
     import subprocess
     import sys
     root = Path(__file__).resolve().parents[1]
-    done = subprocess.run([sys.executable, "-m", "scripts.cli", "catalogue", "--format", "rdf"], cwd=root,
+    done = subprocess.run([sys.executable, "-m", "douzelage", "catalogue", "--format", "rdf"], cwd=root,
                           capture_output=True, text=True)
     assert done.returncode == 0
     assert Graph().parse(data=done.stdout, format="xml").value(DATASET, DCTERMS.title) is not None

@@ -3,9 +3,9 @@ import csv
 import io
 from pathlib import Path
 
-from scripts.dictionary import markdown, tables
-from scripts.layout import TABLES
-from scripts.table_schema import fields
+from douzelage.write.dictionary import markdown, tables
+from douzelage.layout import TABLES
+from douzelage.load.table_schema import fields
 
 
 def test_every_table_and_column_is_in_the_dictionary_with_type_unit_and_constraints(package):

@@ -25,9 +25,9 @@ from pathlib import Path
 import pytest
 from frictionless import validate
 
-from scripts.layout import SOURCES
-from scripts.problems import DataError
-from scripts.publish import compile_model
+from douzelage.layout import SOURCES
+from douzelage.problems import DataError
+from douzelage.publish import compile_model
 from test_bad_input_files import FIXTURES, apply_fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # the repository, for bench/

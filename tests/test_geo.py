@@ -1,9 +1,9 @@
 """Positions given in another reference system are converted with pyproj; distances are geodesic."""
 import pytest
 
-from scripts import geo
-from scripts.problems import DataError
-from scripts.publish import compile_model
+from douzelage import geo
+from douzelage.problems import DataError
+from douzelage.publish import compile_model
 
 
 def test_sweref99_tm_converts_to_wgs84():

@@ -9,7 +9,7 @@ import shutil
 import pytest
 from conftest import standard
 
-from scripts.lint import PROFILES, lint_descriptor, lint_metadata, lint_published
+from douzelage.check.lint import PROFILES, lint_descriptor, lint_metadata, lint_published
 
 
 @pytest.fixture
@@ -176,6 +176,6 @@ def test_a_file_that_differs_from_its_recorded_hash_is_an_error(built, tmp_path)
 
 
 def test_the_committed_descriptor_lints_clean():
-    from scripts.layout import PACKAGE
+    from douzelage.layout import PACKAGE
     committed = json.loads((PACKAGE / "datapackage.json").read_text(encoding="utf-8"))
     assert lint_descriptor(committed) == []

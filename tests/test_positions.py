@@ -3,9 +3,9 @@ import copy
 
 import pytest
 
-from scripts import crosscheck
-from scripts.layout import SOURCES
-from scripts.publish import compile_model
+from douzelage.check import crosscheck
+from douzelage.layout import SOURCES
+from douzelage.publish import compile_model
 
 
 @pytest.fixture(scope="module")

@@ -15,8 +15,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pyproj import CRS
 
-from scripts import geo
-from scripts.sources import read_table, source_columns
+from douzelage import geo
+from douzelage.read.sources import read_table, source_columns
 
 # National grids of member countries and the pan-European ones a source may use.
 PROJECTED = ["EPSG:3006",    # SWEREF 99 TM (Sweden)
@@ -140,8 +140,8 @@ def test_spaces_around_values_change_nothing(rows, pad):
 
 @pytest.mark.parametrize("variant", ["bom", "crlf", "bom+crlf"])
 def test_the_real_sources_read_the_same_with_a_bom_or_windows_line_endings(tmp_path, variant):
-    from scripts.layout import SOURCES
-    from scripts.sources import source_tables
+    from douzelage.layout import SOURCES
+    from douzelage.read.sources import source_tables
     for table in source_tables():
         data = (SOURCES / f"{table}.csv").read_bytes()
         if "crlf" in variant:
@@ -174,7 +174,7 @@ def damaged(draw, data: bytes) -> bytes:
 def pristine(tmp_path_factory) -> Path:
     import shutil
 
-    from scripts.layout import SOURCES
+    from douzelage.layout import SOURCES
     dest = tmp_path_factory.mktemp("fuzz") / "sources"
     shutil.copytree(SOURCES, dest)
     return dest
@@ -183,8 +183,8 @@ def pristine(tmp_path_factory) -> Path:
 @pytest.mark.parametrize("table", ["sources", "towns", "memberships", "meetings", "meeting_towns", "projects",
                                    "project_towns", "claims"])
 def test_any_damage_to_a_source_file_gives_a_report_never_an_exception(pristine, table):
-    from scripts.problems import DataError
-    from scripts.publish import compile_model
+    from douzelage.problems import DataError
+    from douzelage.publish import compile_model
     path = pristine / f"{table}.csv"
     original = path.read_bytes()
 

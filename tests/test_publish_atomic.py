@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from scripts.publish import _swap_in
+from douzelage.publish import _swap_in
 
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
 KILL_BUDGET_S = 20          # how long the random-kill loop may run

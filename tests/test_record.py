@@ -4,7 +4,7 @@ import io
 from collections import defaultdict
 from pathlib import Path
 
-from scripts.layout import DATABASE_NAME
+from douzelage.layout import DATABASE_NAME
 
 
 def rows(package: Path, table: str) -> list[dict]:

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from scripts.changelog import releases
-from scripts.release import Snapshot, bumped, compare, entry, level
+from douzelage.write.changelog import releases
+from douzelage.write.release import Snapshot, bumped, compare, entry, level
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,7 +66,7 @@ def test_citation_cff_has_the_required_keys_and_the_released_version():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["cff-version"] == "1.2.0" and cff["message"] and cff["title"]
     assert cff["authors"] and all("name" in a or "family-names" in a for a in cff["authors"])
-    package = json.loads((ROOT / "scripts" / "schema" / "package.json").read_text(encoding="utf-8"))
+    package = json.loads((ROOT / "scripts" / "douzelage" / "schema" / "package.json").read_text(encoding="utf-8"))
     assert cff["version"] == package["version"] and cff["license"] == package["licenses"][0]["name"]
     released = {r.version: r.date for r in releases(ROOT / "CHANGELOG.md")}
     assert cff["date-released"] == released[package["version"]]
@@ -92,12 +92,13 @@ def repo(tmp_path) -> Path:
 
 def douzelage(repo: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DOUZELAGE_BASE_URL"}
-    return subprocess.run([sys.executable, "-m", "scripts.cli", *args], cwd=repo, capture_output=True, text=True,
+    env["PYTHONPATH"] = str(repo / "scripts")          # the copy's own package, not the installed one
+    return subprocess.run([sys.executable, "-m", "douzelage", *args], cwd=repo, capture_output=True, text=True,
                           env=env)
 
 
 def test_release_command_after_a_new_meeting_and_a_correction(repo):
-    version = json.loads((repo / "scripts/schema/package.json").read_text())["version"]
+    version = json.loads((repo / "scripts/douzelage/schema/package.json").read_text())["version"]
     meetings = repo / "sources" / "meetings.csv"
     with open(meetings, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -112,7 +113,7 @@ def test_release_command_after_a_new_meeting_and_a_correction(repo):
     assert done.returncode == 0, done.stderr
 
     expected = bumped(version, "minor")
-    assert json.loads((repo / "scripts/schema/package.json").read_text())["version"] == expected
+    assert json.loads((repo / "scripts/douzelage/schema/package.json").read_text())["version"] == expected
     assert json.loads((repo / "datapackage/datapackage.json").read_text())["version"] == expected
     log = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert log.index(f"## [{expected}] - 2031-02-03") < log.index(f"## [{version}]")

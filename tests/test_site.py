@@ -11,7 +11,7 @@ import feedparser
 import geojson
 import pytest
 
-from scripts.layout import DATABASE_NAME, SITE
+from douzelage.layout import DATABASE_NAME, SITE
 
 DB = DATABASE_NAME
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from datasette.app import Datasette
 
-from scripts.layout import DATABASE_NAME, DB_FILE
-from scripts.serve import datasette_kwargs
-from scripts.site_metadata import site_tables
+from douzelage.layout import DATABASE_NAME, DB_FILE
+from douzelage.serve import datasette_kwargs
+from douzelage.write.site_metadata import site_tables
 
 ROOT = Path(__file__).resolve().parents[1]
 DOUZELAGE = Path(sys.executable).parent / "douzelage"

@@ -7,7 +7,7 @@ from datasette.app import Datasette
 from rdflib import Graph
 from rdflib.compare import isomorphic
 
-from scripts.serve import SETTINGS, datasette_kwargs
+from douzelage.serve import SETTINGS, datasette_kwargs
 
 
 @pytest.fixture

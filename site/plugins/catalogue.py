@@ -11,7 +11,8 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-from scripts import dictionary, schema_org
+from douzelage.write import dictionary
+from douzelage.write import schema_org
 
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
 

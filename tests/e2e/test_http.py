@@ -8,7 +8,7 @@ import httpx
 import pytest
 from protego import Protego
 
-from scripts.layout import DATABASE_NAME
+from douzelage.layout import DATABASE_NAME
 
 DB = DATABASE_NAME
 

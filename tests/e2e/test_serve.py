@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from scripts.layout import DATABASE_NAME
+from douzelage.layout import DATABASE_NAME
 from conftest import _free_port
 
 RUNAWAY = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"

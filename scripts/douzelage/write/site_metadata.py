@@ -13,9 +13,9 @@ from pathlib import Path
 
 import yaml
 
-from .layout import DATABASE_NAME, SITE, TABLES
-from .package import resource_texts
-from .table_schema import fields, package_metadata
+from douzelage.layout import DATABASE_NAME, SITE, TABLES
+from douzelage.write.package import resource_texts
+from douzelage.load.table_schema import fields, package_metadata
 
 
 def column_description(field: dict) -> str:

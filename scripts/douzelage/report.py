@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from .table_schema import field_names
+from douzelage.load.table_schema import field_names
 
 FIRST_YEAR = 1991                      # the charter
 METHOD_SOURCE = "method-coverage-report"

@@ -7,7 +7,7 @@ as it reads in that encoding. A UTF-8 byte-order mark is harmless and dropped.
 """
 from __future__ import annotations
 
-from .problems import Problem
+from douzelage.problems import Problem
 
 SAVE_AS_CSV = "in the spreadsheet use Save As → 'CSV UTF-8 (Comma delimited) (.csv)'"
 

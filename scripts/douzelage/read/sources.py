@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .decoding import SAVE_AS_CSV, decode
-from .layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
-from .problems import Problem
-from .table_schema import field_names, fields
+from douzelage.read.decoding import SAVE_AS_CSV, decode
+from douzelage.layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
+from douzelage.problems import Problem
+from douzelage.load.table_schema import field_names, fields
 
 csv.field_size_limit(1 << 26)        # a long note or report cell is data, not an error (64 MiB per cell)
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}

@@ -24,8 +24,8 @@ import socket
 import sys
 from pathlib import Path
 
-from .forking import die_with_parent
-from .layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE
+from douzelage.forking import die_with_parent
+from douzelage.layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE
 
 # Datasette settings for a public, read-only site.
 # suggest_facets off: suggestions run a query per column on every table page (most of its time at scale).

@@ -8,8 +8,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from . import changelog
-from .dcat import KINDS, bbox_wkt, downloads, load_config, publisher_name, temporal_coverage
+from douzelage.write import changelog
+from douzelage.write.dcat import KINDS, bbox_wkt, downloads, load_config, publisher_name, temporal_coverage
 
 
 def dataset(package: Path, config: dict | None = None, changelog_path: Path = changelog.CHANGELOG) -> dict:

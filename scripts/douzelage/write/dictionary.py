@@ -13,7 +13,7 @@ import json
 import sqlite3
 from pathlib import Path
 
-from .layout import DB_FILE
+from douzelage.layout import DB_FILE
 
 README = "README.md"
 EXAMPLE_MAX = 60

@@ -1,7 +1,7 @@
 """Where things live in the repository: one place, so no module hard-codes a path."""
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]      # the repository: scripts/douzelage/layout.py
 SOURCES = ROOT / "sources"            # hand-curated input, edited by people
 SCHEMA = Path(__file__).resolve().parent / "schema"   # Table Schemas + package metadata
 SITE = ROOT / "site"                  # Datasette templates, static files, canned queries

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pycountry
 
-from .layout import SCHEMA, TABLES
+from douzelage.layout import SCHEMA, TABLES
 
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}

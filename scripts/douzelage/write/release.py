@@ -25,8 +25,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import changelog
-from .layout import GEOJSON_FILE, METADATA, PACKAGE, ROOT, SCHEMA, SOURCES
+from douzelage.write import changelog
+from douzelage.layout import GEOJSON_FILE, METADATA, PACKAGE, ROOT, SCHEMA, SOURCES
 
 LEVELS = ["patch", "minor", "major"]
 PACKAGE_JSON = SCHEMA / "package.json"
@@ -229,7 +229,7 @@ RELEASE_FILES = ["datapackage.json", "README.md", GEOJSON_FILE]
 
 def release_zip(package: Path, version: str, dist: Path = DIST, changelog_path: Path = changelog.CHANGELOG) -> Path:
     """dist/douzelage-<version>.zip: the package, its data dictionary, catalogue and changelog."""
-    from .package import zip_bytes
+    from douzelage.write.package import zip_bytes
     files = {name: (package / name).read_bytes() for name in RELEASE_FILES}
     files.update({p.relative_to(package).as_posix(): p.read_bytes()
                   for sub in ("data", "dcat") for p in sorted((package / sub).iterdir())})
@@ -252,7 +252,7 @@ class Outcome:
 def plan(previous: str | None = None, bump: str | None = None, date: str = "", sources: Path = SOURCES,
          changelog_path: Path = changelog.CHANGELOG) -> tuple[str, str | None, str]:
     """(new version, bump level, changelog entry) for releasing the sources now; writes nothing."""
-    from .publish import write_all
+    from douzelage.publish import write_all
     with tempfile.TemporaryDirectory() as tmp:
         write_all(sources, Path(tmp))
         new = folder_snapshot(Path(tmp))
@@ -281,7 +281,7 @@ def release(previous: str | None, bump: str | None, date: str, dry_run: bool = F
     version, how, text = plan(previous, bump, date)
     if dry_run:
         return Outcome(version, how, text, None)
-    from .publish import build
+    from douzelage.publish import build
     backup = {p: p.read_bytes() for p in (PACKAGE_JSON, changelog.CHANGELOG, CITATION) if p.exists()}
     try:
         set_version(version)

@@ -14,11 +14,11 @@ from pathlib import Path
 
 import sqlite_utils
 
-from .layout import TABLES
-from .model import Model
-from .package import file_stats
-from .site_metadata import site_tables
-from .table_schema import schema
+from douzelage.layout import TABLES
+from douzelage.load.model import Model
+from douzelage.write.package import file_stats
+from douzelage.write.site_metadata import site_tables
+from douzelage.load.table_schema import schema
 
 FULL_TEXT = {
     "towns": ["name", "native_name", "note"],

@@ -16,8 +16,8 @@ import zipfile
 from functools import lru_cache
 from pathlib import Path
 
-from .layout import GEOJSON_FILE, SCHEMA, TABLES
-from .table_schema import fields, package_metadata, schema
+from douzelage.layout import GEOJSON_FILE, SCHEMA, TABLES
+from douzelage.load.table_schema import fields, package_metadata, schema
 
 CHUNK = 1 << 20
 

@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .layout import ROOT
+from douzelage.layout import ROOT
 
 CHANGELOG = ROOT / "CHANGELOG.md"
 HEADER = ("# Changelog\n\nData releases of the Douzelage Open Data package, newest first. Written by "

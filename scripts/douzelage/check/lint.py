@@ -20,8 +20,8 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
-from .layout import DB_FILE, ROOT
-from .problems import Problem
+from douzelage.layout import DB_FILE, ROOT
+from douzelage.problems import Problem
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 DESCRIPTOR_FILE = "datapackage/datapackage.json"

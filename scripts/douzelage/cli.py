@@ -11,8 +11,8 @@ from pathlib import Path
 
 import click
 
-from .layout import DB_FILE, METADATA, PACKAGE, SOURCES
-from .problems import DataError, Problem, report_json, report_text
+from douzelage.layout import DB_FILE, METADATA, PACKAGE, SOURCES
+from douzelage.problems import DataError, Problem, report_json, report_text
 
 FORMATS = click.Choice(["text", "json"])
 SOURCES_OPTION = click.option(
@@ -36,7 +36,7 @@ def _finish(problems: list[Problem], notices: list[Problem], fmt: str, ok_text: 
 
 
 def _check_sources_folder(sources: Path) -> None:
-    from .sources import source_tables
+    from douzelage.read.sources import source_tables
     if not any((sources / f"{t}.csv").exists() for t in source_tables()):
         raise click.BadParameter(f"{sources} holds none of the source files ({', '.join(source_tables())}.csv); "
                                  "is it the right folder?", param_hint="--sources")
@@ -68,8 +68,8 @@ def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
     _check_sources_folder(sources)
     _check_parent(out, "--out")
     _check_parent(metadata, "--metadata")
-    from .dcat import CatalogueError, load_config, notes
-    from .publish import build as run_build
+    from douzelage.write.dcat import CatalogueError, load_config, notes
+    from douzelage.publish import build as run_build
     try:
         notices = run_build(sources, out, metadata)
     except DataError as e:
@@ -92,7 +92,7 @@ def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
 def validate(sources: Path, fmt: str) -> None:
     """Check the sources without writing anything."""
     _check_sources_folder(sources)
-    from .publish import compile_model
+    from douzelage.publish import compile_model
     try:
         model = compile_model(sources)
         model.close()
@@ -109,7 +109,7 @@ def validate(sources: Path, fmt: str) -> None:
 @FORMAT_OPTION
 def lint(package: Path, metadata: Path, fmt: str) -> None:
     """Lint the published package descriptor strictly, and metadata.json against the database."""
-    from .lint import lint_published
+    from douzelage.check.lint import lint_published
     for needed in (package / "datapackage.json", package / DB_FILE):
         if not needed.is_file():
             raise click.BadParameter(f"{needed} does not exist: run `douzelage build` first",
@@ -134,8 +134,8 @@ def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -
     Major: a column or table removed or retyped. Minor: rows (e.g. a town or meeting), columns or tables
     added or removed. Patch: values changed. Commit the result (sources, datapackage/, CHANGELOG.md, ...)."""
     import re
-    from .release import ReleaseError
-    from .release import release as run_release
+    from douzelage.write.release import ReleaseError
+    from douzelage.write.release import release as run_release
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_):
         raise click.BadParameter(f"{date_!r} is not YYYY-MM-DD", param_hint="--date")
     try:
@@ -163,7 +163,7 @@ def catalogue(fmt: str) -> None:
     if not path.exists():
         raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
     click.echo(path.read_text(encoding="utf-8"), nl=False)
-    from .dcat import load_config, notes
+    from douzelage.write.dcat import load_config, notes
     for note in notes(load_config()):
         click.echo(f"note: {note}", err=True)
 
@@ -182,7 +182,7 @@ def serve(package: Path, metadata: Path, port: int, host: str, workers: int | No
     for path in (package / DB_FILE, metadata):
         if not path.exists():
             raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
-    from .serve import serve as run
+    from douzelage.serve import serve as run
     run(package.resolve(), metadata.resolve(), host, port, workers)
 
 

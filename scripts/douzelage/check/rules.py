@@ -10,10 +10,10 @@ from collections import defaultdict
 
 import pycountry
 
-from . import geo
-from .layout import TABLES
-from .model import Model
-from .problems import Problem
+from douzelage import geo
+from douzelage.layout import TABLES
+from douzelage.load.model import Model
+from douzelage.problems import Problem
 
 LIMIT = 1000          # problems reported per check; a broken file should not flood the report
 OPEN = 9999           # the "left" year of a membership that lasts

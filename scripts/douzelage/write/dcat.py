@@ -23,10 +23,10 @@ import pycountry
 from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
-from . import changelog
-from .layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, TABLES, ZIP_FILE
-from .package import file_stats
-from .site_metadata import load_yaml
+from douzelage.write import changelog
+from douzelage.layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, TABLES, ZIP_FILE
+from douzelage.write.package import file_stats
+from douzelage.write.site_metadata import load_yaml
 
 CONFIG = SITE / "catalogue.yaml"
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"

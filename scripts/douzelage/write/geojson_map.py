@@ -14,9 +14,9 @@ from pathlib import Path
 
 import geojson
 
-from .geo import PRECISION
-from .package import file_stats
-from .table_schema import field_names, fields
+from douzelage.geo import PRECISION
+from douzelage.write.package import file_stats
+from douzelage.load.table_schema import field_names, fields
 
 TOWN_PROPERTIES = [n for n in field_names("towns") if n not in ("latitude", "longitude")]
 MEETING_PROPERTIES = field_names("meetings")

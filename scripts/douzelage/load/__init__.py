@@ -1,0 +1,1 @@
+"""Stage 2, load: every cell cast by its Table Schema into the SQLite database being built; bad cells become problems."""
