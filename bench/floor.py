@@ -19,7 +19,7 @@ sys.path.insert(0, str(ROOT))
 
 from douzelage.layout import DERIVED_TABLES  # noqa: E402
 from douzelage.read.sources import source_columns, source_tables  # noqa: E402
-from douzelage.load.table_schema import fields, schema  # noqa: E402
+from douzelage.descriptor import fields, schema  # noqa: E402
 
 SQL = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "TEXT", "date": "TEXT", "year": "INTEGER"}
 

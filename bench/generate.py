@@ -155,7 +155,7 @@ def generate(n: int, out: Path, seed: int = SEED) -> dict[str, int]:
 
 def _derived_sources(w: Writer) -> None:
     """The real rows of the sources that the build's derived tables cite (countries, distances, coverage)."""
-    from douzelage.load.model import DERIVED_SOURCES
+    from douzelage.derive import DERIVED_SOURCES
     cited = DERIVED_SOURCES
     with open(ROOT / "sources" / "sources.csv", encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):

@@ -40,7 +40,7 @@ sys.path.insert(0, str(ROOT))
 from bench import generate, report  # noqa: E402
 from douzelage.layout import DB_FILE, DERIVED_FIELDS, DERIVED_TABLES, SOURCES  # noqa: E402
 from douzelage.read.sources import source_tables  # noqa: E402
-from douzelage.load.table_schema import schema  # noqa: E402
+from douzelage.descriptor import schema  # noqa: E402
 
 TIME = "/usr/bin/time"          # GNU time (Debian package `time`); `make bench` installs it if missing
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from douzelage.problems import DataError
-from douzelage.publish import compile_model
-from douzelage.load.table_schema import schema
+from douzelage.pipeline import compile_model
+from douzelage.descriptor import schema
 
 FIXTURES = Path(__file__).parent / "bad_inputs"
 
@@ -241,23 +241,25 @@ NORMALISED = ["towns/spaces-around-values.lines.csv", "towns/decomposed-unicode.
 
 
 def test_spaces_around_values_are_trimmed_with_a_notice(sources_copy, tmp_path):
-    clean = compile_model(sources_copy)["towns"].rows
+    clean = compile_model(sources_copy).model["towns"].rows
     apply_fixture(FIXTURES / NORMALISED[0], sources_copy)
-    model = compile_model(sources_copy)
+    compiled = compile_model(sources_copy)
+    model = compiled.model
     ox = next(r for r in model["towns"].rows if r["id"] == "oxelosund")
     assert ox["name"] == "Oxelösund" and ox["latitude"] == 58.66667 and ox["website"] == "https://www.oxelosund.se"
     assert [r for r in model["towns"].rows if r["id"] != "oxelosund"] == [r for r in clean if r["id"] != "oxelosund"]
-    assert [n.rule for n in model.notices] == ["trimmed-spaces"]
+    assert [n.rule for n in compiled.notices] == ["trimmed-spaces"]
 
 
 def test_decomposed_unicode_is_stored_composed_with_a_notice(sources_copy):
     import unicodedata
     line = apply_fixture(FIXTURES / NORMALISED[1], sources_copy)
     assert unicodedata.normalize("NFD", "Kőszeg") in (sources_copy / "towns.csv").read_text(encoding="utf-8")
-    model = compile_model(sources_copy)
+    compiled = compile_model(sources_copy)
+    model = compiled.model
     koszeg = next(r for r in model["towns"].rows if r["id"] == "koszeg")
     assert koszeg["native_name"] == "Kőszeg" == unicodedata.normalize("NFC", koszeg["native_name"])
-    found = model.notices
+    found = compiled.notices
     assert [(n.rule, n.row, n.column, n.value) for n in found] == [("unicode-nfc", line, "native_name", "Kőszeg")]
 
 
@@ -286,13 +288,13 @@ def test_every_problem_of_every_file_is_reported_in_one_run(sources_copy):
 
 
 def test_columns_in_another_order_are_read_by_name(sources_copy):
-    clean = compile_model(sources_copy)
+    clean = compile_model(sources_copy).model
     path = sources_copy / "memberships.csv"
     rows = list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"), newline="")))
     out = io.StringIO(newline="")
     csv.writer(out, lineterminator="\n").writerows([list(reversed(r)) for r in rows])
     path.write_text(out.getvalue(), encoding="utf-8")
-    assert compile_model(sources_copy)["memberships"].rows == clean["memberships"].rows
+    assert compile_model(sources_copy).model["memberships"].rows == clean["memberships"].rows
 
 
 def test_blank_lines_between_rows_are_skipped_and_rows_keep_their_own_line_numbers(sources_copy):

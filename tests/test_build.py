@@ -113,7 +113,7 @@ def test_bad_rows_read_by_a_second_process_are_reported_the_same(sources_copy, m
     import pytest
     from douzelage.load import model
     from douzelage.problems import DataError
-    from douzelage.publish import compile_model
+    from douzelage.pipeline import compile_model
     towns = sources_copy / "towns.csv"
     towns.write_text(towns.read_text(encoding="utf-8").replace("58.66667", "200", 1), encoding="utf-8")
     with pytest.raises(DataError) as here:

@@ -5,7 +5,7 @@ from pathlib import Path
 
 from douzelage.write.dictionary import markdown, tables
 from douzelage.layout import TABLES
-from douzelage.load.table_schema import fields
+from douzelage.descriptor import fields
 
 
 def test_every_table_and_column_is_in_the_dictionary_with_type_unit_and_constraints(package):

@@ -27,7 +27,7 @@ from frictionless import validate
 
 from douzelage.layout import SOURCES
 from douzelage.problems import DataError
-from douzelage.publish import compile_model
+from douzelage.pipeline import compile_model
 from test_bad_input_files import FIXTURES, apply_fixture
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # the repository, for bench/
@@ -66,7 +66,7 @@ def frictionless_rows(folder: Path) -> set[tuple[str, int | None]]:
 def build_rows(folder: Path) -> tuple[set, set]:
     """(file name, row) of every problem the build reports, and of those that break a Table Schema rule."""
     try:
-        compile_model(folder).close()
+        compile_model(folder).model.close()
         return set(), set()
     except DataError as e:
         problems = e.problems

@@ -3,7 +3,7 @@ import pytest
 
 from douzelage import geo
 from douzelage.problems import DataError
-from douzelage.publish import compile_model
+from douzelage.pipeline import compile_model
 
 
 def test_sweref99_tm_converts_to_wgs84():
@@ -50,7 +50,7 @@ def test_a_source_row_with_a_projected_position_gets_latitude_and_longitude(sour
     csv.writer(out, lineterminator="").writerow(row)
     lines[i] = out.getvalue()
     towns.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    model = compile_model(sources_copy, tmp_path / "db.sqlite")
+    model = compile_model(sources_copy, tmp_path / "db.sqlite").model
     t = model.rows("towns", "id = ?", ("oxelosund",))[0]
     assert (t["latitude"], t["longitude"]) == pytest.approx((58.66667, 17.11667), abs=1e-5)
 

@@ -5,14 +5,14 @@ import pytest
 
 from douzelage.check import crosscheck
 from douzelage.layout import SOURCES
-from douzelage.publish import compile_model
+from douzelage.pipeline import compile_model
 
 
 @pytest.fixture(scope="module")
 def model(tmp_path_factory):
     compiled = compile_model(SOURCES, tmp_path_factory.mktemp("positions") / "douzelage.db")
-    yield compiled
-    compiled.close()
+    yield compiled.model
+    compiled.model.close()
 
 
 @pytest.fixture(scope="module")

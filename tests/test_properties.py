@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from pyproj import CRS
 
 from douzelage import geo
+from douzelage.problems import Found
 from douzelage.read.sources import read_table, source_columns
 
 # National grids of member countries and the pan-European ones a source may use.
@@ -105,14 +106,16 @@ def read_back(data: bytes):
         path = Path(d) / f"{TABLE}.csv"
         path.write_bytes(data)
         raw, problems = read_table(TABLE, path)
-        rows = records(raw)
-    assert problems == [] and raw.problems == []
+        found = Found()
+        rows = records(raw, found)
+    assert problems == [] and found.problems == []
     return rows
 
 
-def records(raw):
+def records(raw, found=None):
     """The rows as the model receives them, stripped as casting strips them: (line, {column: text})."""
-    return [(line, {h: c.strip() for h, c in zip(raw.header, cells)}) for line, cells in raw.rows()]
+    found = Found() if found is None else found
+    return [(line, {h: c.strip() for h, c in zip(raw.header, cells)}) for line, cells in raw.rows(found)]
 
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -184,7 +187,7 @@ def pristine(tmp_path_factory) -> Path:
                                    "project_towns", "claims"])
 def test_any_damage_to_a_source_file_gives_a_report_never_an_exception(pristine, table):
     from douzelage.problems import DataError
-    from douzelage.publish import compile_model
+    from douzelage.pipeline import compile_model
     path = pristine / f"{table}.csv"
     original = path.read_bytes()
 

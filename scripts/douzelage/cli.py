@@ -92,13 +92,13 @@ def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
 def validate(sources: Path, fmt: str) -> None:
     """Check the sources without writing anything."""
     _check_sources_folder(sources)
-    from douzelage.publish import compile_model
+    from douzelage.pipeline import compile_model
     try:
-        model = compile_model(sources)
-        model.close()
+        compiled = compile_model(sources)
+        compiled.model.close()
     except DataError as e:
         _finish(e.problems, [], fmt, "", "nothing was written")
-    _finish([], model.notices, fmt, f"{sources}: valid")
+    _finish([], compiled.notices, fmt, f"{sources}: valid")
 
 
 @main.command()

@@ -7,7 +7,7 @@ normalised without asking, e.g. decomposed Unicode), which are reported but do n
 from __future__ import annotations
 
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 
 @dataclass(frozen=True, order=True)
@@ -29,6 +29,18 @@ class Problem:
         shown = "" if self.value is None else f" (value {self.value!r})"
         text = f"{where}: {self.message}{shown} [{self.rule}]"
         return text + (f"\n    how to fix: {self.hint}" if self.hint else "")
+
+
+@dataclass
+class Found:
+    """What a stage found: problems (the build stops) and notices (what was normalised; reported only)."""
+    problems: list[Problem] = field(default_factory=list)
+    notices: list[Problem] = field(default_factory=list)
+
+    def __iadd__(self, other: Found) -> Found:
+        self.problems += other.problems
+        self.notices += other.notices
+        return self
 
 
 def _key(p: Problem) -> tuple:

@@ -1,4 +1,4 @@
-"""Stage 5: publish. Compile into a scratch folder, check what was written, then swap it in at once.
+"""Publish: run the pipeline into a scratch folder, write every output, check it, then swap it in at once.
 
 The published folder (datapackage/, with the database inside it) is replaced in one step with the
 Linux renameat2(RENAME_EXCHANGE) call: at every moment, including a SIGKILL mid-build, datapackage/ is
@@ -13,81 +13,73 @@ import fcntl
 import multiprocessing
 import os
 import shutil
-import sqlite3
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
-from douzelage.check import rules
+from douzelage.check.lint import lint_descriptor, lint_metadata
+from douzelage.descriptor import REPORT_TABLES, TABLES
+from douzelage.files import read_only
+from douzelage.forking import die_with_parent
+from douzelage.layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, ZIP_FILE
+from douzelage.load.model import Model
+from douzelage import report
+from douzelage.pipeline import check, read_and_load
+from douzelage.problems import DataError, Problem
 from douzelage.write.database import finish_database, write_inspect_file
 from douzelage.write.dcat import write_catalogue
 from douzelage.write.dictionary import write_dictionary
-from douzelage.forking import die_with_parent
 from douzelage.write.geojson_map import write_map
-from douzelage.layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, TABLES, ZIP_FILE
-from douzelage.load.model import Model, build_model
 from douzelage.write.package import write_csv, write_descriptor, write_zip
-from douzelage.problems import DataError, Problem
-from douzelage.check.lint import lint_descriptor, lint_metadata
-from douzelage.write.site_metadata import metadata as datasette_metadata, metadata_bytes
-from douzelage.read.sources import notices, read_sources
-
-
-def compile_model(sources: Path = SOURCES, database: Path | None = None, while_checking=None) -> Model:
-    """Read, cast and check the sources into a new database (a temporary one if none is named);
-    raise DataError with every problem. `while_checking(model)`, if given, is called once every table is
-    loaded and derived without a problem, just before the rules run (they only read the database)."""
-    raw, problems = read_sources(sources)
-    model, found = build_model(raw, database)
-    if not problems:                     # the rules need every file whole to say anything meaningful
-        if not found and while_checking is not None:
-            while_checking(model)
-        found += rules.check(model)
-    problems += found
-    model.notices = notices(raw)
-    if problems:
-        model.close()
-        raise DataError(problems)
-    return model
+from douzelage.write.site_metadata import metadata as datasette_metadata
+from douzelage.write.site_metadata import metadata_bytes
 
 
 def write_all(sources: Path, out: Path) -> list[Problem]:
     """Compile the sources into `out`: the database, the GeoJSON and the package; check what was written.
     Returns the notices: what the reader normalised on the way.
 
-    Two helper processes write the CSVs and the GeoJSON from the finished tables while the rules check
-    them, and then the zip while the database gets its full-text index; bad data stops them, and nothing
-    they wrote is published."""
-    with Helpers(out) as helpers:
-        model = compile_model(sources, out / DB_FILE, while_checking=helpers.write_files)
+    Writing overlaps checking, here and only here: once the tables are loaded and derived without a
+    problem, two helper processes start writing their CSVs (and the GeoJSON) while the rules check them
+    (both only read the database); a problem stops the build and nothing they wrote is published. The
+    report's tables are written once the report is made, after the checks."""
+    with Writers(out) as writers:
+        loaded = read_and_load(sources, out / DB_FILE)
+        if loaded.clean:
+            writers.write_tables(loaded.model, [t for t in TABLES if t not in REPORT_TABLES], geojson=True)
+        check(loaded)                                  # raises DataError: the writers are stopped
+        model = loaded.model
         try:
-            descriptor = helpers.write_package()
+            coverage = report.compute(model.conn)      # the report reads the checked tables beside the writers,
+            writers.wait_for_files()                   # and is stored once they have read theirs
+            report.insert(model.conn, coverage)
+            writers.write_tables(model, REPORT_TABLES)
+            descriptor = writers.write_package()
             finish_database(model)
         finally:
             model.close()
-        helpers.start(write_dictionary, out)          # issue 7: the data dictionary, from the files above
-        helpers.start(check_integrity, out / DB_FILE)
+        writers.start(write_dictionary, out)          # the data dictionary, from the files above
+        writers.start(check_integrity, out / DB_FILE)
         write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
         problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
         if problems:                      # our own descriptor or metadata.json is wrong: a bug, said plainly
             raise DataError(problems)
-        helpers.wait()
-    write_catalogue(out)                  # issue 7: the DCAT-AP catalogue, with every file's size and checksum
-    return model.notices
+        writers.wait()
+    write_catalogue(out)                  # the DCAT-AP catalogue, with every file's size and checksum
+    return loaded.found.notices
 
 
 def check_integrity(db: Path) -> None:
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with read_only(db) as conn:
         if conn.execute("PRAGMA quick_check").fetchone()[0] != "ok":
             raise RuntimeError("the new database failed SQLite's integrity check")
 
 
-class Helpers:
+class Writers:
     """Two forked processes that write the package's files into `out` while the build goes on.
 
-    They start once the tables are final (write_files) and read the database through their own read-only
-    connections; the build writes to it again (full-text search, statistics) only after they have all
-    finished reading (write_package). Leaving the `with` block waits for any still running, so none
-    outlives the build."""
+    They read the database through their own read-only connections; the build writes to it again
+    (full-text search, statistics) only after they have all finished reading (write_package). Leaving
+    the `with` block waits for any still running, so none outlives the build."""
 
     def __init__(self, out: Path):
         self.out = out
@@ -96,15 +88,22 @@ class Helpers:
         self.files: dict[str, Future] = {}
         self.started: list[Future] = []
 
-    def write_files(self, model: Model) -> None:
-        """The CSVs and the GeoJSON, largest first."""
+    def write_tables(self, model: Model, tables: list[str], geojson: bool = False) -> None:
+        """The CSVs of `tables` (and the GeoJSON), largest first."""
         db = self.out / DB_FILE
         (self.out / "data").mkdir(exist_ok=True)
-        rows = {t: model.conn.execute(f'SELECT max(rowid) FROM "{t}"').fetchone()[0] or 0 for t in TABLES}
-        jobs = {f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in TABLES}
-        jobs[GEOJSON_FILE] = (rows["towns"] + rows["meetings"], write_map, db, self.out / GEOJSON_FILE)
+        rows = {t: model.conn.execute(f'SELECT max(rowid) FROM "{t}"').fetchone()[0] or 0
+                for t in [*tables, "towns", "meetings"]}
+        jobs = {f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in tables}
+        if geojson:
+            jobs[GEOJSON_FILE] = (rows["towns"] + rows["meetings"], write_map, db, self.out / GEOJSON_FILE)
         for name, (_, *job) in sorted(jobs.items(), key=lambda item: -item[1][0]):
             self.files[name] = self.pool.submit(*job)
+
+    def wait_for_files(self) -> None:
+        """Return once every file started so far is written (so nothing reads the database any more)."""
+        for future in self.files.values():
+            future.result()
 
     def write_package(self) -> dict:
         """Wait for the files; write datapackage.json, and start the zip of them all. Returns the descriptor."""
@@ -121,7 +120,7 @@ class Helpers:
         for future in self.started:
             future.result()
 
-    def __enter__(self) -> "Helpers":
+    def __enter__(self) -> Writers:
         return self
 
     def __exit__(self, *exc) -> None:

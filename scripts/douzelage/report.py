@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from douzelage.load.table_schema import field_names
+from douzelage.descriptor import field_names
 
 FIRST_YEAR = 1991                      # the charter
 METHOD_SOURCE = "method-coverage-report"
@@ -138,12 +138,17 @@ def compute(conn: sqlite3.Connection) -> dict[str, list[dict]]:
     return {"coverage_years": years_rows(conn), "coverage_towns": towns_rows(conn)}
 
 
-def derive(conn: sqlite3.Connection) -> None:
-    """Fill the coverage tables (created with the others from their Table Schemas) from the data."""
-    for name, rows in compute(conn).items():
+def insert(conn: sqlite3.Connection, report: dict[str, list[dict]]) -> None:
+    """Store the report's rows in its tables (created with the others from their Table Schemas)."""
+    for name, rows in report.items():
         if not rows:
             continue
         names = field_names(name)
         with conn:
             conn.executemany(f'INSERT INTO "{name}" ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})',
                              [[(int(r[n]) if isinstance(r[n], bool) else r[n]) for n in names] for r in rows])
+
+
+def derive(conn: sqlite3.Connection) -> None:
+    """Compile the report from the checked tables and store it."""
+    insert(conn, compute(conn))

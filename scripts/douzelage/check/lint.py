@@ -20,6 +20,7 @@ from pathlib import Path
 
 from jsonschema import Draft202012Validator
 
+from douzelage.files import read_only
 from douzelage.layout import DB_FILE, ROOT
 from douzelage.problems import Problem
 
@@ -180,7 +181,7 @@ def lint_metadata(metadata: dict, db_path: Path, file: str = METADATA_FILE) -> l
     """Every problem of metadata.json: unknown keys, and tables, columns and canned queries the database lacks."""
     problems = _schema_problems(metadata, "metadata.strict.json", file)
     databases = metadata.get("databases", {}) if isinstance(metadata.get("databases"), dict) else {}
-    with sqlite3.connect(f"file:{db_path}?mode=ro", uri=True) as conn:
+    with read_only(db_path) as conn:
         objects = {name: kind for name, kind in conn.execute("select name, type from sqlite_master "
                                                               "where type in ('table', 'view')")}
         for db_name, db in databases.items():

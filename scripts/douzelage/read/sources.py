@@ -9,7 +9,8 @@ columns, rows with too many or too few cells (a decimal comma or thousands separ
 broken quotes and invisible control characters. Every problem of every file is reported in one run.
 
 Rows are streamed, never held all at once (a source file may have millions of rows): `read_table`
-checks the file and its header; `RawTable.rows()` yields the rows and records their problems as it goes.
+checks the file and its header; `RawTable.rows(found)` yields the rows and adds their problems and notices
+to `found`, which belongs to the caller (the loader returns it); the RawTable itself only says where the file is.
 """
 from __future__ import annotations
 
@@ -23,8 +24,8 @@ from pathlib import Path
 
 from douzelage.read.decoding import SAVE_AS_CSV, decode
 from douzelage.layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
-from douzelage.problems import Problem
-from douzelage.load.table_schema import field_names, fields
+from douzelage.problems import Found, Problem
+from douzelage.descriptor import field_names, fields
 
 csv.field_size_limit(1 << 26)        # a long note or report cell is data, not an error (64 MiB per cell)
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -39,13 +40,12 @@ class RawTable:
     path: Path | None = None                    # None when the file cannot be read at all
     header: list[str] = field(default_factory=list)
     header_line: int = 1
-    problems: list[Problem] = field(default_factory=list)  # found while rows() is read
-    notices: list[Problem] = field(default_factory=list)   # what was normalised, for the report
 
-    def rows(self) -> Iterator[tuple[int, list[str]]]:
+    def rows(self, found: Found) -> Iterator[tuple[int, list[str]]]:
         """(line where the row starts, cells in `header` order, NFC-normalised); blank lines skipped.
+        What is wrong with a row, and what was normalised in it, is added to `found`.
 
-        Cells keep their surrounding spaces: casting strips them (model.py) in the same pass.
+        Cells keep their surrounding spaces: casting strips them (load/cast.py) in the same pass.
         """
         if self.path is None:
             return
@@ -60,50 +60,50 @@ class RawTable:
                 except StopIteration:
                     break
                 except UnicodeDecodeError:
-                    self.problems += decode(self.path.read_bytes(), self.file)[1]
+                    found.problems += decode(self.path.read_bytes(), self.file)[1]
                     break
                 except csv.Error as e:
-                    self.problems.append(_quote_problem(self.file, start, reader.line_num > start, str(e)))
+                    found.problems.append(_quote_problem(self.file, start, reader.line_num > start, str(e)))
                     break
                 if start <= self.header_line:
                     continue                        # blank lines before the header, and the header
                 if len(cells) != width:
                     if any(c.strip() for c in cells):
-                        self.problems.append(_row_length_problem(self.file, self.name, start, self.header, cells))
+                        found.problems.append(_row_length_problem(self.file, self.name, start, self.header, cells))
                     continue                        # (a blank line is harmless and skipped)
                 row = ",".join(cells)
                 if not row.isascii():
                     if not unicodedata.is_normalized("NFC", row):
-                        cells = self._composed(start, cells)
+                        cells = self._composed(found, start, cells)
                 if _CONTROL.search(row):
-                    self._control_characters(start, cells)
+                    self._control_characters(found, start, cells)
                     continue
                 if " ," in row or ", " in row or row[:1].isspace() or row[-1:].isspace() or "\t" in row:
                     trimmed += [(start, n) for n, c in zip(self.header, cells) if c != c.strip() and c.strip()]
                 yield start, cells
         if trimmed:
             first_line, first_col = trimmed[0]
-            self.notices.append(Problem(self.file, first_line, first_col, None, "trimmed-spaces",
+            found.notices.append(Problem(self.file, first_line, first_col, None, "trimmed-spaces",
                                         f"{len(trimmed)} value(s) had spaces around them (the first is here); "
                                         "they were removed", "nothing to do"))
 
-    def _composed(self, line: int, cells: list[str]) -> list[str]:
+    def _composed(self, found: Found, line: int, cells: list[str]) -> list[str]:
         out = []
         for name, value in zip(self.header, cells):
             nfc = unicodedata.normalize("NFC", value)
             if nfc != value:
-                self.notices.append(Problem(self.file, line, name, nfc.strip(), "unicode-nfc",
+                found.notices.append(Problem(self.file, line, name, nfc.strip(), "unicode-nfc",
                                             "was written in decomposed Unicode (a letter and a separate accent); "
                                             "it was stored composed (NFC)", "nothing to do; the value is the same text"))
             out.append(nfc)
         return out
 
-    def _control_characters(self, line: int, cells: list[str]) -> None:
+    def _control_characters(self, found: Found, line: int, cells: list[str]) -> None:
         for name, value in zip(self.header, cells):
-            found = _CONTROL.search(value)
-            if found:
-                self.problems.append(Problem(self.file, line, name, value.strip(), "control-character",
-                                             f"contains an invisible control character ({found.group()!r})",
+            control = _CONTROL.search(value)
+            if control:
+                found.problems.append(Problem(self.file, line, name, value.strip(), "control-character",
+                                             f"contains an invisible control character ({control.group()!r})",
                                              "retype the value; it may have come from a copy and paste"))
 
 
@@ -215,7 +215,7 @@ HEAD_BYTES = 1 << 16
 
 
 def read_table(table: str, path: Path) -> tuple[RawTable, list[Problem]]:
-    """Check a source file and its header; its rows are read later, as a stream, by `RawTable.rows()`."""
+    """Check a source file and its header; its rows are read later, as a stream, by `RawTable.rows(found)`."""
     file = _display(path)
     raw = RawTable(table, file)
     if not path.exists():
@@ -281,8 +281,3 @@ def read_sources(folder: Path = SOURCES) -> tuple[dict[str, RawTable], list[Prob
         tables[table] = raw
         problems += found
     return tables, problems
-
-
-def notices(tables: dict[str, RawTable]) -> list[Problem]:
-    """What the reader normalised (composed Unicode, trimmed spaces), once the rows have been read."""
-    return sorted((n for t in tables.values() for n in t.notices), key=lambda p: (p.file, p.row or 0))

@@ -16,9 +16,9 @@ import sqlite_utils
 
 from douzelage.layout import TABLES
 from douzelage.load.model import Model
-from douzelage.write.package import file_stats
+from douzelage.files import read_only, sha256
 from douzelage.write.site_metadata import site_tables
-from douzelage.load.table_schema import schema
+from douzelage.descriptor import schema
 
 FULL_TEXT = {
     "towns": ["name", "native_name", "note"],
@@ -83,11 +83,10 @@ def write_inspect_file(db: Path, target: Path) -> dict[str, int]:
     """Datasette's inspect file (as `datasette inspect` writes it): the row count of every table, so an
     immutable site never counts 100,000 rows on a page view. The database is named by file name only,
     so the file is the same on every machine."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with read_only(db) as conn:
         names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         counts = {n: {"count": conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]} for n in names}
-    stats = file_stats(db)
-    data = {db.stem: {"hash": stats["hash"].removeprefix("sha256:"), "size": stats["bytes"], "file": db.name,
+    data = {db.stem: {"hash": sha256(db), "size": db.stat().st_size, "file": db.name,
                       "tables": counts}}
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return {name: c["count"] for name, c in counts.items()}

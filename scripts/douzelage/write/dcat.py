@@ -25,8 +25,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
 from douzelage.write import changelog
 from douzelage.layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, TABLES, ZIP_FILE
-from douzelage.write.package import file_stats
-from douzelage.write.site_metadata import load_yaml
+from douzelage.files import load_yaml, read_only, sha256
 
 CONFIG = SITE / "catalogue.yaml"
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"
@@ -88,13 +87,9 @@ def publisher_name(descriptor: dict) -> str:
                          "to scripts/schema/package.json")
 
 
-def _sha256(path: Path) -> str:
-    return file_stats(path)["hash"].removeprefix("sha256:")
-
-
 def _query(out: Path, sql: str) -> list[tuple]:
     """Facts for the catalogue come from the database just built, never by loading whole CSVs."""
-    with sqlite3.connect(f"file:{out / DB_FILE}?mode=ro", uri=True) as conn:
+    with read_only(out / DB_FILE) as conn:
         return conn.execute(sql).fetchall()
 
 
@@ -326,7 +321,7 @@ class _Builder:
         self.add(checksum, RDF.type, SPDX.Checksum)
         self.add(SHA256, RDF.type, SPDX.ChecksumAlgorithm)
         self.add(checksum, SPDX.algorithm, SHA256)
-        self.add(checksum, SPDX.checksumValue, Literal(_sha256(path), datatype=XSD.hexBinary))
+        self.add(checksum, SPDX.checksumValue, Literal(sha256(path), datatype=XSD.hexBinary))
         self.add(node, SPDX.checksum, checksum)
         self.dates(node)
         return node

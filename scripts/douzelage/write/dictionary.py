@@ -13,6 +13,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+from douzelage.files import read_only
 from douzelage.layout import DB_FILE
 
 README = "README.md"
@@ -34,7 +35,7 @@ def _examples(path: Path, columns: list[str]) -> dict[str, str]:
 
 
 def _row_count(package: Path, table: str) -> int:
-    with sqlite3.connect(f"file:{package / DB_FILE}?mode=ro", uri=True) as conn:
+    with read_only(package / DB_FILE) as conn:
         return conn.execute(f'SELECT count(*) FROM "{table}"').fetchone()[0]
 
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import geojson
 
 from douzelage.geo import PRECISION
-from douzelage.write.package import file_stats
-from douzelage.load.table_schema import field_names, fields
+from douzelage.files import file_stats, read_only
+from douzelage.descriptor import field_names, fields
 
 TOWN_PROPERTIES = [n for n in field_names("towns") if n not in ("latitude", "longitude")]
 MEETING_PROPERTIES = field_names("meetings")
@@ -58,7 +58,7 @@ def features(conn: sqlite3.Connection):
 
 def write_map(db: Path, path: Path) -> dict:
     """The map of the database `db`, written to `path`; returns the file's size and SHA-256."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with read_only(db) as conn:
         write_geojson(conn, path)
     return file_stats(path)
 

@@ -7,23 +7,16 @@ files.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import json
 import shutil
 import sqlite3
 import zipfile
-from functools import lru_cache
 from pathlib import Path
 
-from douzelage.layout import GEOJSON_FILE, SCHEMA, TABLES
-from douzelage.load.table_schema import fields, package_metadata, schema
-
-CHUNK = 1 << 20
-
-
-def resource_texts() -> dict[str, dict]:
-    return json.loads((SCHEMA / "resources.json").read_text(encoding="utf-8"))
+from douzelage.descriptor import fields, package_metadata, resource_texts, schema
+from douzelage.files import CHUNK, file_stats, read_only
+from douzelage.layout import GEOJSON_FILE, TABLES
 
 
 def _number(value):
@@ -44,7 +37,7 @@ def _select(field: dict) -> str:
 def write_csv(db: Path, table: str, path: Path) -> dict:
     """One table as CSV, in primary-key order; returns the file's size and SHA-256. Opens its own
     read-only connection, so tables can be written side by side in several processes."""
-    with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
+    with read_only(db) as conn:
         _write_csv(conn, table, path)
     return file_stats(path)
 
@@ -65,21 +58,6 @@ def _write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
                     for i in numbers:
                         row[i] = _number(row[i])
             w.writerows(batch)
-
-
-def file_stats(path: Path) -> dict:
-    """Size and SHA-256 of a file, read once per version of the file (large files are hashed in chunks)."""
-    stat = path.stat()
-    return _file_stats(path.resolve(), stat.st_size, stat.st_mtime_ns)
-
-
-@lru_cache(maxsize=64)
-def _file_stats(path: Path, size: int, mtime_ns: int) -> dict:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        while chunk := f.read(CHUNK):
-            digest.update(chunk)
-    return {"bytes": size, "hash": "sha256:" + digest.hexdigest()}
 
 
 def descriptor(out: Path, stats: dict[str, dict] | None = None) -> dict:

@@ -6,16 +6,11 @@ about the site: label columns, facets, sort orders and canned queries.
 """
 from __future__ import annotations
 
-import copy
 import json
-from functools import lru_cache
-from pathlib import Path
-
-import yaml
 
 from douzelage.layout import DATABASE_NAME, SITE, TABLES
-from douzelage.write.package import resource_texts
-from douzelage.load.table_schema import fields, package_metadata
+from douzelage.descriptor import fields, package_metadata, resource_texts
+from douzelage.files import load_yaml
 
 
 def column_description(field: dict) -> str:
@@ -27,17 +22,6 @@ def column_description(field: dict) -> str:
 
 def site_config() -> dict:
     return load_yaml(SITE / "site.yaml")
-
-
-def load_yaml(path: Path) -> dict:
-    """A YAML file of ours, parsed once per version of the file (with libyaml's parser where installed)."""
-    stat = path.stat()
-    return copy.deepcopy(_load_yaml(path, stat.st_size, stat.st_mtime_ns))
-
-
-@lru_cache(maxsize=8)
-def _load_yaml(path: Path, size: int, mtime_ns: int) -> dict:
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
 def site_tables() -> dict[str, dict]:

@@ -1,48 +1,22 @@
-"""The Table Schemas (scripts/schema/*.json) are the one definition of every column.
+"""Casting: a text cell to its typed value by its Table Schema field, or the reason, for a person, it is not one.
 
-This module reads them and turns each field into a caster: text cell -> typed value, or the reason it
-is not one. The casters follow the Frictionless Table Schema rules for the types and constraints we
-use (frictionless itself stays the reference validator of the published package; see the tests).
+The casters follow the Frictionless Table Schema rules for the types and constraints we use (frictionless
+itself stays the reference validator of the sources and of the published package; see the tests), and
+explain a failure in a person's words: a decimal comma, a thousands separator, a local date format.
+`row_caster` makes one function per file that casts a whole row.
 """
 from __future__ import annotations
 
 import datetime as dt
 import difflib
-import json
 import re
 import unicodedata
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 import pycountry
 
-from douzelage.layout import SCHEMA, TABLES
-
 TRUE_VALUES = {"true", "True", "TRUE", "1"}
 FALSE_VALUES = {"false", "False", "FALSE", "0"}
-SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER",
-             "date": "TEXT", "year": "INTEGER"}
-
-
-@lru_cache(maxsize=None)
-def schema(table: str) -> dict:
-    return json.loads((SCHEMA / f"{table}.json").read_text(encoding="utf-8"))
-
-
-def package_metadata() -> dict:
-    return json.loads((SCHEMA / "package.json").read_text(encoding="utf-8"))
-
-
-def field_names(table: str) -> list[str]:
-    return [f["name"] for f in schema(table)["fields"]]
-
-
-def fields(table: str) -> list[dict]:
-    return schema(table)["fields"]
-
-
-def all_schemas() -> dict[str, dict]:
-    return {t: schema(t) for t in TABLES}
 
 
 class CastError(ValueError):
@@ -270,5 +244,43 @@ def _pattern_hint(name: str, text: str = "") -> str:
     return "ids are lowercase ASCII words joined by hyphens, e.g. bad-kotzting"
 
 
-def sql_type(field: dict) -> str:
-    return SQL_TYPES[field["type"]]
+def row_caster(row_fields: list[dict]):
+    """A function (line, cells) -> [line, typed values...] for one file's columns, or CastError.
+
+    It is generated once per file so that each cell costs one dict look-up, not a function call: ids and
+    codes repeat across millions of rows, so each distinct text is cast once (by `caster`)
+    and remembered; a free-text column is only stripped.
+    """
+    env: dict[str, object] = {"MISS": object()}
+    body = ["def cast_row(line, cells):",
+            f"    {', '.join(f'a{i}' for i in range(len(row_fields)))}, = [c.strip() for c in cells]"]
+    for i, field in enumerate(row_fields):
+        c = field.get("constraints", {})
+        free_text = field["type"] == "string" and not (set(c) - {"required"}) and "format" not in field
+        env[f"c{i}"] = _remembered(caster(field))
+        if free_text and not c.get("required"):
+            body.append(f"    v{i} = a{i} or None")
+        elif free_text:
+            body.append(f"    v{i} = a{i} if a{i} else c{i}(a{i})")
+        else:
+            env[f"s{i}"] = env[f"c{i}"].seen
+            body += [f"    v{i} = s{i}.get(a{i}, MISS)", f"    if v{i} is MISS: v{i} = c{i}(a{i})"]
+    body.append(f"    return [line, {', '.join(f'v{i}' for i in range(len(row_fields)))}]")
+    exec("\n".join(body), env)
+    return env["cast_row"]
+
+
+def _remembered(cast, size: int = 100_000):
+    """Cast each distinct text once: ids and codes repeat across millions of rows."""
+    seen: dict[str, object] = {}
+
+    def remembered(text: str):
+        try:
+            return seen[text]
+        except KeyError:
+            value = cast(text)             # raises CastError for a bad cell, which is not remembered
+            if len(seen) < size:
+                seen[text] = value
+            return value
+    remembered.seen = seen
+    return remembered
