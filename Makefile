@@ -22,7 +22,8 @@ setup: $(READY)            ## create .venv and install the project with its test
 build: $(READY)            ## compile sources/ into datapackage/, the database and metadata.json
 	$(BIN)/douzelage build
 
-validate: $(READY)         ## check sources/ without writing anything
+validate: $(READY)         ## check sources/ without writing anything (frictionless, then every rule)
+	$(BIN)/frictionless validate sources/datapackage.json > /dev/null || $(BIN)/frictionless validate sources/datapackage.json
 	$(BIN)/douzelage validate
 
 lint: $(READY)             ## lint the published descriptor and metadata.json strictly
@@ -35,7 +36,8 @@ browser:                   ## install Debian's Chromium for the browser tests, i
 	@command -v chromium >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 	@command -v ogrinfo >/dev/null 2>&1 || (apt-get update -qq && apt-get install -y -qq gdal-bin >/dev/null)
 
-test: $(READY) browser     ## set up and run the whole test suite
+test: $(READY) browser     ## set up, validate sources/ with frictionless, and run the whole test suite
+	$(BIN)/frictionless validate sources/datapackage.json > /dev/null || $(BIN)/frictionless validate sources/datapackage.json
 	$(BIN)/pytest -q -rs
 
 bench: $(READY)            ## benchmark build, floor, naive pipeline and site (SIZES=30,1000 RUNS=1 to shorten)

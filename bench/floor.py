@@ -17,7 +17,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from douzelage.layout import DERIVED_TABLES  # noqa: E402
+from douzelage.descriptor import DERIVED_TABLES  # noqa: E402
 from douzelage.read.sources import source_columns, source_tables  # noqa: E402
 from douzelage.descriptor import fields, schema  # noqa: E402
 

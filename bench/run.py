@@ -38,9 +38,8 @@ BIN = Path(sys.executable).parent
 sys.path.insert(0, str(ROOT))
 
 from bench import generate, report  # noqa: E402
-from douzelage.layout import DB_FILE, DERIVED_FIELDS, DERIVED_TABLES, SOURCES  # noqa: E402
+from douzelage.layout import DB_FILE, SOURCES, SOURCES_DESCRIPTOR  # noqa: E402
 from douzelage.read.sources import source_tables  # noqa: E402
-from douzelage.descriptor import schema  # noqa: E402
 
 TIME = "/usr/bin/time"          # GNU time (Debian package `time`); `make bench` installs it if missing
 
@@ -115,19 +114,10 @@ def row_counts(folder: Path) -> dict[str, int]:
 
 
 def naive_descriptor(folder: Path) -> Path:
-    """A datapackage.json over the source files themselves, for frictionless: the Table Schemas less the
-    derived columns and the keys to derived tables (there are no files for those)."""
-    resources = []
-    for table in source_tables():
-        s = json.loads(json.dumps(schema(table)))
-        derived = DERIVED_FIELDS.get(table, set())
-        s["fields"] = [f for f in s["fields"] if f["name"] not in derived]
-        s["foreignKeys"] = [fk for fk in s.get("foreignKeys", []) if fk["reference"]["resource"] not in DERIVED_TABLES]
-        if not s["foreignKeys"]:
-            del s["foreignKeys"]
-        resources.append({"name": table, "path": f"{table}.csv", "format": "csv", "encoding": "utf-8", "schema": s})
+    """The sources' own descriptor (sources/datapackage.json: the Table Schemas less the derived columns
+    and the keys to derived tables, which have no files), beside the generated files of the same names."""
     path = folder / "datapackage.json"
-    path.write_text(json.dumps({"name": "bench-sources", "resources": resources}, indent=1))
+    shutil.copyfile(SOURCES_DESCRIPTOR, path)
     return path
 
 

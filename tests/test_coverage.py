@@ -6,7 +6,8 @@ import sqlite3
 from pathlib import Path
 
 from douzelage.report import compute, ranges
-from douzelage.layout import DATABASE_NAME, REPORT_TABLES
+from douzelage.descriptor import REPORT_TABLES
+from douzelage.layout import DATABASE_NAME
 
 
 def rows(package: Path, table: str) -> list[dict]:

@@ -182,7 +182,7 @@ def test_build_without_a_publisher_stops_with_a_clear_error_and_publishes_nothin
     repo = tmp_path / "repo"
     shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache",
                                                               "*.egg-info", "dist", "*.db", "*.zip"))
-    pkg = repo / "scripts" / "douzelage" / "schema" / "package.json"
+    pkg = repo / "sources" / "datapackage.json"
     meta = json.loads(pkg.read_text(encoding="utf-8"))
     meta["contributors"] = [{**c, "roles": [r for r in c["roles"] if r != "publisher"]} for c in meta["contributors"]]
     pkg.write_text(json.dumps(meta, indent=2), encoding="utf-8")

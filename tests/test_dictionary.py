@@ -4,7 +4,7 @@ import io
 from pathlib import Path
 
 from douzelage.write.dictionary import markdown, tables
-from douzelage.layout import TABLES
+from douzelage.descriptor import TABLES
 from douzelage.descriptor import fields
 
 

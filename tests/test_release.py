@@ -66,7 +66,7 @@ def test_citation_cff_has_the_required_keys_and_the_released_version():
     cff = yaml.safe_load((ROOT / "CITATION.cff").read_text(encoding="utf-8"))
     assert cff["cff-version"] == "1.2.0" and cff["message"] and cff["title"]
     assert cff["authors"] and all("name" in a or "family-names" in a for a in cff["authors"])
-    package = json.loads((ROOT / "scripts" / "douzelage" / "schema" / "package.json").read_text(encoding="utf-8"))
+    package = json.loads((ROOT / "sources" / "datapackage.json").read_text(encoding="utf-8"))
     assert cff["version"] == package["version"] and cff["license"] == package["licenses"][0]["name"]
     released = {r.version: r.date for r in releases(ROOT / "CHANGELOG.md")}
     assert cff["date-released"] == released[package["version"]]
@@ -98,7 +98,7 @@ def douzelage(repo: Path, *args: str) -> subprocess.CompletedProcess:
 
 
 def test_release_command_after_a_new_meeting_and_a_correction(repo):
-    version = json.loads((repo / "scripts/douzelage/schema/package.json").read_text())["version"]
+    version = json.loads((repo / "sources/datapackage.json").read_text())["version"]
     meetings = repo / "sources" / "meetings.csv"
     with open(meetings, encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -113,7 +113,7 @@ def test_release_command_after_a_new_meeting_and_a_correction(repo):
     assert done.returncode == 0, done.stderr
 
     expected = bumped(version, "minor")
-    assert json.loads((repo / "scripts/douzelage/schema/package.json").read_text())["version"] == expected
+    assert json.loads((repo / "sources/datapackage.json").read_text())["version"] == expected
     assert json.loads((repo / "datapackage/datapackage.json").read_text())["version"] == expected
     log = (repo / "CHANGELOG.md").read_text(encoding="utf-8")
     assert log.index(f"## [{expected}] - 2031-02-03") < log.index(f"## [{version}]")

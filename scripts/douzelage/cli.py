@@ -123,13 +123,13 @@ def lint(package: Path, metadata: Path, fmt: str) -> None:
               help="Force a larger bump than the changes need (never a smaller one). Default: from the changes.")
 @click.option("--previous", metavar="REV|ZIP|FOLDER", default=None,
               help="The previous release to compare with: a git revision, a release zip or a package folder. "
-                   "Default: the commit that set the last released version in scripts/schema/package.json.")
+                   "Default: the commit that set the last released version in sources/datapackage.json.")
 @click.option("--date", "date_", metavar="YYYY-MM-DD", default=lambda: __import__("datetime").date.today().isoformat(),
               show_default="today", help="Release date written to CHANGELOG.md and CITATION.cff.")
 @click.option("--dry-run", is_flag=True, help="Print the changelog entry and the new version; change nothing.")
 def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -> None:
     """Release a new data version: pick the semantic bump from the changes since the previous release,
-    write package.json, CHANGELOG.md and CITATION.cff, rebuild, and write dist/douzelage-<version>.zip.
+    write the version into sources/datapackage.json, CHANGELOG.md and CITATION.cff, rebuild, and write dist/douzelage-<version>.zip.
 
     Major: a column or table removed or retyped. Minor: rows (e.g. a town or meeting), columns or tables
     added or removed. Patch: values changed. Commit the result (sources, datapackage/, CHANGELOG.md, ...)."""
@@ -148,7 +148,7 @@ def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -
     if dry_run:
         click.echo(f"Dry run: would release {outcome.version}; nothing was written.")
     else:
-        click.echo(f"Released {outcome.version}: {outcome.zip}. Commit package.json, CHANGELOG.md, CITATION.cff, "
+        click.echo(f"Released {outcome.version}: {outcome.zip}. Commit sources/datapackage.json, CHANGELOG.md, CITATION.cff, "
                    "datapackage/ and metadata.json.")
 
 

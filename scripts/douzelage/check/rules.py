@@ -11,7 +11,7 @@ from collections import defaultdict
 import pycountry
 
 from douzelage import geo
-from douzelage.layout import TABLES
+from douzelage.descriptor import TABLES
 from douzelage.load.model import Model
 from douzelage.problems import Problem
 

@@ -18,7 +18,7 @@ import sqlite_utils
 
 from douzelage import geo
 from douzelage.descriptor import field_names, fields, schema, sql_type
-from douzelage.layout import TABLES
+from douzelage.descriptor import TABLES
 from douzelage.load.cast import CastError, caster, row_caster
 from douzelage.parallel import Elsewhere, Here
 from douzelage.problems import Found, Problem

@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from douzelage.read.decoding import SAVE_AS_CSV, decode
-from douzelage.layout import DERIVED_FIELDS, DERIVED_TABLES, ROOT, SOURCES, TABLES
+from douzelage.descriptor import DERIVED_FIELDS, DERIVED_TABLES, TABLES
+from douzelage.layout import ROOT, SOURCES
 from douzelage.problems import Found, Problem
 from douzelage.descriptor import field_names, fields
 

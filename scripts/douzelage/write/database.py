@@ -14,7 +14,7 @@ from pathlib import Path
 
 import sqlite_utils
 
-from douzelage.layout import TABLES
+from douzelage.descriptor import TABLES
 from douzelage.load.model import Model
 from douzelage.files import read_only, sha256
 from douzelage.write.site_metadata import site_tables

@@ -5,7 +5,7 @@ DCAT-AP metadata. This module describes the built package as one dcat:Catalog wi
 one dcat:Distribution per download (zip, each CSV, GeoJSON, SQLite) and a dcat:DataService for the
 Datasette API, and writes it as Turtle, RDF/XML and JSON-LD into <package>/dcat/.
 
-Everything is derived: texts, licence and keywords from scripts/schema/package.json, sizes and SHA-256
+Everything is derived: texts, licence and keywords from sources/datapackage.json, sizes and SHA-256
 checksums from the built files, coverage from the data, issued/modified dates from CHANGELOG.md (never
 the clock). What is about the deployment (base URL, publisher IRI, contact point, Swedish texts, themes)
 is in site/catalogue.yaml; the base URL can be overridden with $DOUZELAGE_BASE_URL. Every node has an
@@ -24,7 +24,8 @@ from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
 from douzelage.write import changelog
-from douzelage.layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, TABLES, ZIP_FILE
+from douzelage.descriptor import TABLES
+from douzelage.layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, ZIP_FILE
 from douzelage.files import load_yaml, read_only, sha256
 
 CONFIG = SITE / "catalogue.yaml"
@@ -84,7 +85,7 @@ def publisher_name(descriptor: dict) -> str:
         if "publisher" in c.get("roles", []):
             return c["title"]
     raise CatalogueError("no publisher: DCAT-AP requires one. Add a contributor with the role \"publisher\" "
-                         "to scripts/schema/package.json")
+                         "to sources/datapackage.json")
 
 
 def _query(out: Path, sql: str) -> list[tuple]:

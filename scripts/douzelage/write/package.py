@@ -16,7 +16,8 @@ from pathlib import Path
 
 from douzelage.descriptor import fields, package_metadata, resource_texts, schema
 from douzelage.files import CHUNK, file_stats, read_only
-from douzelage.layout import GEOJSON_FILE, TABLES
+from douzelage.descriptor import TABLES
+from douzelage.layout import GEOJSON_FILE
 
 
 def _number(value):

@@ -1,6 +1,6 @@
 """Releases: a data version that means something, a zip named with it, and a changelog of what changed.
 
-Developers pin a version and want to know what moved. The data version (scripts/schema/package.json
+Developers pin a version and want to know what moved. The data version (sources/datapackage.json
 `version`, copied into datapackage.json) follows semantic versioning for data:
 
 - major: a column or table was removed, renamed or changed type (consumers' code may break);
@@ -10,7 +10,7 @@ Developers pin a version and want to know what moved. The data version (scripts/
 `douzelage release` compares the freshly compiled sources with the previous release, picks the bump,
 writes the new version, a CHANGELOG.md entry (rows added, removed and changed per table, with their ids),
 the version and date in CITATION.cff, rebuilds datapackage/ and writes dist/douzelage-<version>.zip.
-The previous release is read from git (the commit that set its version in package.json), or from a
+The previous release is read from git (the commit that set its version in sources/datapackage.json), or from a
 folder, zip or git revision given with --previous.
 """
 from __future__ import annotations
@@ -26,10 +26,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from douzelage.write import changelog
-from douzelage.layout import GEOJSON_FILE, METADATA, PACKAGE, ROOT, SCHEMA, SOURCES
+from douzelage.layout import GEOJSON_FILE, METADATA, PACKAGE, ROOT, SOURCES, SOURCES_DESCRIPTOR
 
 LEVELS = ["patch", "minor", "major"]
-PACKAGE_JSON = SCHEMA / "package.json"
+PACKAGE_JSON = SOURCES_DESCRIPTOR
 CITATION = ROOT / "CITATION.cff"
 DIST = ROOT / "dist"
 
@@ -101,7 +101,7 @@ def _git(root: Path, *args: str) -> str:
 
 
 def release_commit(version: str, root: Path = ROOT) -> str:
-    """The commit that set `version` in scripts/schema/package.json: the state of that release."""
+    """The commit that set `version` in sources/datapackage.json: the state of that release."""
     rel = PACKAGE_JSON.resolve().relative_to(root.resolve()).as_posix()
     commits = _git(root, "log", "--format=%H", "-S", f'"version": "{version}"', "--", rel).split()
     if not commits:
@@ -206,7 +206,7 @@ def entry(version: str, date: str, how: str | None, diffs: dict[str, TableDiff],
 
 
 def set_version(version: str, path: Path = PACKAGE_JSON) -> None:
-    """Write the version into package.json, keeping the hand-written layout of the file."""
+    """Write the version into sources/datapackage.json, keeping the hand-written layout of the file."""
     text = path.read_text(encoding="utf-8")
     new, n = re.subn(r'("version":\s*")[^"]*(")', rf"\g<1>{version}\g<2>", text, count=1)
     if n != 1:
@@ -259,10 +259,10 @@ def plan(previous: str | None = None, bump: str | None = None, date: str = "", s
     last = (changelog.releases(changelog_path) or [None])[0]
     if last is None:
         if bump:
-            raise ReleaseError("this is the first release: it keeps the version in package.json; drop --bump")
+            raise ReleaseError("this is the first release: it keeps the version in sources/datapackage.json; drop --bump")
         return new.version, None, entry(new.version, date, None, {}, new, None)
     if new.version != last.version:
-        raise ReleaseError(f"package.json says {new.version} but the last release in CHANGELOG.md is {last.version}: "
+        raise ReleaseError(f"sources/datapackage.json says {new.version} but the last release in CHANGELOG.md is {last.version}: "
                            "the version is written by `douzelage release` only; put it back to "
                            f"{last.version}")
     old, origin = previous_snapshot(previous, last.version)

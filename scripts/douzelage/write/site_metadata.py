@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import json
 
-from douzelage.layout import DATABASE_NAME, SITE, TABLES
+from douzelage.descriptor import TABLES
+from douzelage.layout import DATABASE_NAME, SITE
 from douzelage.descriptor import fields, package_metadata, resource_texts
 from douzelage.files import load_yaml
 
