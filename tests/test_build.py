@@ -93,7 +93,9 @@ def test_two_builds_from_the_same_sources_are_byte_identical(tmp_path):
 def test_committed_package_and_metadata_are_what_the_sources_compile_to(package, built):
     """datapackage/ and metadata.json are generated and committed: they must be current."""
     root = Path(__file__).resolve().parents[1]
-    for name in ["datapackage.json", "douzelage.geojson", *[f"data/{p.name}" for p in (package / "data").iterdir()]]:
+    generated = ["datapackage.json", "douzelage.geojson", "README.md", *[f"{d}/{p.name}" for d in ("data", "dcat", "meta")
+                                                                     for p in (package / d).iterdir()]]
+    for name in generated:
         assert (root / "datapackage" / name).read_bytes() == (package / name).read_bytes(), \
             f"datapackage/{name} is stale: run `make build` and commit"
     assert (root / "metadata.json").read_bytes() == (built / "metadata.json").read_bytes(), \

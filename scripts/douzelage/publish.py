@@ -29,6 +29,7 @@ from douzelage.write.database import finish_database, write_inspect_file
 from douzelage.write.dcat import write_catalogue
 from douzelage.write.dictionary import write_dictionary
 from douzelage.write.geojson_map import write_map
+from douzelage.write.manifest import write_manifest, write_schema_org
 from douzelage.write.package import write_csv, write_descriptor, write_zip
 from douzelage.write.site_metadata import metadata as datasette_metadata
 from douzelage.write.site_metadata import metadata_bytes
@@ -65,6 +66,8 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
             raise DataError(problems)
         writers.wait()
     write_catalogue(out)                  # the DCAT-AP catalogue, with every file's size and checksum
+    write_schema_org(out)                 # what the site shows, as files: schema.org JSON-LD, then the manifest
+    write_manifest(out, descriptor)
     return loaded.found.notices
 
 

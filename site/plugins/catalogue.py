@@ -1,18 +1,18 @@
 """The catalogue on the site: /catalogue (DCAT-AP, content-negotiated), schema.org JSON-LD for the
 landing page, and the data dictionary for /dictionary.
 
-The files come from the served package folder (Datasette's `downloads` static mount), so the site
-shows exactly what the build wrote: datapackage/dcat/catalogue.{ttl,rdf,jsonld} and the Table Schemas.
+Every one is a file the build wrote into the served package folder (Datasette's `downloads` static
+mount): dcat/catalogue.{ttl,rdf,jsonld}, meta/schema-org.jsonld and meta/dictionary.json. The site
+reads them and imports nothing from the build, so it shows exactly what was built.
 """
 from __future__ import annotations
 
+import json
+from functools import lru_cache
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
-
-from douzelage.write import dictionary
-from douzelage.write import schema_org
 
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
 
@@ -43,14 +43,29 @@ def register_routes():
     return [(r"^/catalogue(\.(?P<ext>ttl|rdf|jsonld))?$", catalogue)]
 
 
+def _text(path: Path) -> str | None:
+    """A built file's text, read once per version of the file; None if it has not been built."""
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        return None
+    return _read(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _read(path: Path, size: int, mtime_ns: int) -> str:
+    return path.read_text(encoding="utf-8")
+
+
 @hookimpl
 def extra_template_vars(template, datasette):
     package = _package(datasette)
-    if package is None or not (package / "datapackage.json").exists():
+    if package is None:
         return {}
     if template == "index.html":
-        return {"schema_org_jsonld": schema_org.script_text(schema_org.dataset(package)),
-                "catalogue_url": "/catalogue"}
+        jsonld = _text(package / "meta" / "schema-org.jsonld")   # written script-safe by the build
+        return {"schema_org_jsonld": jsonld.strip() if jsonld else None, "catalogue_url": "/catalogue"}
     if template == "pages/dictionary.html":
-        return {"data_dictionary": dictionary.tables(package)}
+        text = _text(package / "meta" / "dictionary.json")
+        return {"data_dictionary": json.loads(text) if text else None}
     return {}

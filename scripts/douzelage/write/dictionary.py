@@ -17,6 +17,7 @@ from douzelage.files import read_only
 from douzelage.layout import DB_FILE
 
 README = "README.md"
+JSON_FILE = "meta/dictionary.json"
 EXAMPLE_MAX = 60
 
 
@@ -122,5 +123,9 @@ def markdown(d: dict) -> str:
 
 
 def write_dictionary(out: Path) -> None:
-    """Write <out>/README.md from the datapackage.json and CSV files already in `out`."""
-    (out / README).write_text(markdown(tables(out)), encoding="utf-8")
+    """Write <out>/README.md, and the same as JSON for the site (<out>/meta/dictionary.json), from the
+    datapackage.json and CSV files already in `out`."""
+    d = tables(out)
+    (out / README).write_text(markdown(d), encoding="utf-8")
+    (out / JSON_FILE).parent.mkdir(exist_ok=True)
+    (out / JSON_FILE).write_text(json.dumps(d, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
