@@ -15,15 +15,25 @@ from __future__ import annotations
 
 import functools
 
+import datasette as datasette_package
 from datasette import hookimpl
 
 MMAP_MIB = 4096
 KNOWN_TABLES = 4096          # bounds the memo: a name that is no table is asked about once, then forgotten
+# The memo wraps a private method of Datasette, so it is made only on the versions it was written and
+# tested for (tests/test_site_config.py); on any other the site runs without it, as fast as Datasette is.
+MEMO_VERSIONS = ("0.65.",)
+
+
+def memo_applies(version: str) -> bool:
+    return version.startswith(MEMO_VERSIONS)
 
 
 @hookimpl
 def startup(datasette):
-    lookup = datasette._table_permission_allows
+    lookup = getattr(datasette, "_table_permission_allows", None)
+    if lookup is None or not memo_applies(datasette_package.__version__):
+        return
     if not isinstance(lookup, functools._lru_cache_wrapper):
         datasette._table_permission_allows = functools.lru_cache(maxsize=KNOWN_TABLES)(lookup)
 

@@ -1,0 +1,54 @@
+"""What the site takes from Datasette stays in step with the installed Datasette: the copy of its
+base.html template, and the permission memo on one of its private methods (site/plugins/fast_reads.py)."""
+import copy
+import importlib.util
+from pathlib import Path
+
+import datasette
+from datasette.app import Datasette
+
+from douzelage.layout import SITE
+from douzelage.serve import datasette_kwargs
+
+INSTALLED_BASE = Path(datasette.__file__).parent / "templates" / "base.html"
+
+
+def _fast_reads():
+    spec = importlib.util.spec_from_file_location("fast_reads_under_test", SITE / "plugins" / "fast_reads.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_our_base_html_is_the_installed_datasettes_with_only_our_two_changes():
+    ours = (SITE / "templates" / "base.html").read_text(encoding="utf-8")
+    comment, _, body = ours.partition("-#}\n")
+    assert comment.startswith("{#-") and "two changes" in comment
+    undone = body.replace('<html lang="en">', "<html>", 1).replace('{% include "_site_nav.html" %}', "", 1)
+    assert undone == INSTALLED_BASE.read_text(encoding="utf-8"), (
+        f"Datasette's base.html ({INSTALLED_BASE}) changed: copy it again into site/templates/base.html "
+        "and make the two changes the comment at its top names")
+
+
+async def test_the_permission_memo_is_made_on_the_datasette_version_it_was_written_for(ds):
+    await ds.invoke_startup()
+    assert _fast_reads().memo_applies(datasette.__version__)
+    assert hasattr(ds._table_permission_allows, "cache_info")          # memoised
+
+
+def test_the_permission_memo_is_not_made_on_another_version():
+    fast_reads = _fast_reads()
+    assert not fast_reads.memo_applies("1.0a19") and not fast_reads.memo_applies("0.66.0")
+
+
+async def test_an_allow_block_still_refuses_with_the_memo(built, package):
+    kwargs = datasette_kwargs(package, built / "metadata.json")
+    metadata = copy.deepcopy(kwargs["metadata"])
+    metadata["databases"]["douzelage"]["tables"]["claims"]["allow"] = {"id": "nobody"}
+    ds = Datasette(**{**kwargs, "metadata": metadata})
+    await ds.invoke_startup()
+    assert hasattr(ds._table_permission_allows, "cache_info")
+    for _ in range(2):                                                  # the second answer comes from the memo
+        assert (await ds.client.get("/douzelage/claims.json")).status_code == 403
+        assert (await ds.client.get("/douzelage/towns.json")).status_code == 200
+    assert ds._table_permission_allows.cache_info().hits >= 1
