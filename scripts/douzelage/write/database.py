@@ -1,9 +1,10 @@
-"""Stage 4c: finish the SQLite database for Datasette.
+"""Finish the SQLite database for Datasette.
 
-The tables and their rows were made by the model (model.py) from the Table Schemas; this adds what
-serving needs: an index on every reference, on each default sort order and for a canned query, full-text
-search over names, themes and descriptions, two views (the map of meetings, the "nearest towns"
-question), statistics for the query planner, and Datasette's inspect file with every table's row count.
+The tables and their rows were made by the loader (load/model.py) from the Table Schemas; this adds what
+serving needs, as site/site.yaml defines it: an index on every reference, on each default sort order and
+for a canned query, full-text search over names, themes and descriptions, the views (the map of meetings,
+the "nearest towns" question), statistics for the query planner, and Datasette's inspect file with every
+table's row count.
 (Every reference was already checked, by SQLite's foreign_key_check, in rules.py.)
 """
 from __future__ import annotations
@@ -17,42 +18,20 @@ import sqlite_utils
 from douzelage.descriptor import TABLES
 from douzelage.load.model import Model
 from douzelage.files import read_only, sha256
-from douzelage.write.site_metadata import site_tables
+from douzelage.write.site_metadata import site_config, site_tables
 from douzelage.descriptor import schema
 
-FULL_TEXT = {
-    "towns": ["name", "native_name", "note"],
-    "meetings": ["title", "theme", "description", "funding"],
-    "projects": ["title", "programme", "description"],
-    "sources": ["title", "publisher"],
-}
-# Indexes for the site's own questions, beyond the references (index_references) and the default sort
-# orders (sort_indexes): the canned query meetings_by_host reads one town's meetings, newest first, a
-# page at a time.
-INDEXES = [("meetings", ("host", "start_date"))]
-VIEWS = {
-    # Meetings with their host town's position, for the map of meetings.
-    "meetings_map": """
-        select m.id, m.kind, m.number, m.title, m.start_date, m.end_date, m.theme, m.host,
-               t.name as host_name, t.country, t.latitude, t.longitude
-        from meetings m join towns t on t.id = m.host""",
-    # Both directions of every distance, so "nearest to X" is one filter.
-    "distances_both": """
-        select town_a as town, town_b as other, km from distances
-        union all
-        select town_b as town, town_a as other, km from distances""",
-}
-
-
 def finish_database(model: Model) -> None:
+    site = site_config()
     db = sqlite_utils.Database(model.conn)
     index_references(db)
-    for table, columns in FULL_TEXT.items():
-        db[table].enable_fts(columns, create_triggers=False, tokenize="unicode61 remove_diacritics 2")
-    for table, columns in INDEXES + sort_indexes():
-        db[table].create_index(columns, index_name=f"idx_{table}_{'_'.join(columns)}", if_not_exists=True)
-    for name, sql in VIEWS.items():
-        db.create_view(name, sql.strip())
+    for table, columns in site["full_text"].items():
+        db.table(table).enable_fts(columns, create_triggers=False, tokenize="unicode61 remove_diacritics 2")
+    indexes = [(i["table"], tuple(i["columns"])) for i in site["indexes"]]
+    for table, columns in indexes + sort_indexes():
+        db.table(table).create_index(columns, index_name=f"idx_{table}_{'_'.join(columns)}", if_not_exists=True)
+    for name, view in site["views"].items():
+        db.create_view(name, view["sql"].strip())
     db.execute("PRAGMA analysis_limit = 1000")   # statistics from a sample of each index: enough for the planner
     db.execute("ANALYZE")
 

@@ -43,10 +43,8 @@ def metadata() -> dict:
         tables[table] = {"title": texts[table]["title"], "description": texts[table]["description"], **common,
                          "columns": {f["name"]: column_description(f) for f in fields(table)},
                          **site["tables"].get(table, {})}
-    tables["meetings_map"] = {"title": "Meetings on the map",
-                              "description": "Meetings placed at their host town's position.", **common}
-    tables["distances_both"] = {"title": "Distances, both directions",
-                                "description": "Every distance listed from each of its two towns.", **common}
+    for name, view in site["views"].items():
+        tables[name] = {"title": view["title"], "description": view["description"], **common}
     return {
         "title": pkg["title"],
         "description": pkg["description"],
