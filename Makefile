@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8001
 READY  := $(VENV)/.ready
 
-.PHONY: setup build validate lint serve test browser bench clean help
+.PHONY: setup build validate lint check serve test browser bench clean help
 
 help:                      ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,8 +26,12 @@ validate: $(READY)         ## check sources/ without writing anything (frictionl
 	$(BIN)/frictionless validate sources/datapackage.json > /dev/null || $(BIN)/frictionless validate sources/datapackage.json
 	$(BIN)/douzelage validate
 
-lint: $(READY)             ## lint the published descriptor and metadata.json strictly
+lint: $(READY)             ## mypy, and the strict lint of the published descriptor and metadata.json
+	$(BIN)/mypy
 	$(BIN)/douzelage lint
+
+check: lint                ## before a commit: the linters, then the fast tests (unit and site, no browser)
+	$(BIN)/pytest -q -rs -x tests/unit tests/site --deselect tests/site/test_site_at_scale.py
 
 serve: build               ## set up, build and serve the site at http://127.0.0.1:$(PORT)/
 	$(BIN)/douzelage serve --port $(PORT)

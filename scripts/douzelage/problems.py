@@ -7,6 +7,7 @@ normalised without asking, e.g. decomposed Unicode), which are reported but do n
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
 
@@ -51,14 +52,14 @@ def sort_problems(problems) -> list[Problem]:
     return sorted(set(problems), key=_key)
 
 
-def report_json(problems: list[Problem], notices: list[Problem] = ()) -> str:
+def report_json(problems: Sequence[Problem], notices: Sequence[Problem] = ()) -> str:
     """The machine-readable report: {"valid", "problems": [...], "notices": [...]}."""
     return json.dumps({"valid": not problems, "problems": [asdict(p) for p in sort_problems(problems)],
                        "notices": [asdict(n) for n in sort_problems(notices)]},
                       ensure_ascii=False, indent=2)
 
 
-def report_text(problems: list[Problem], notices: list[Problem] = (), what: str = "nothing was published") -> str:
+def report_text(problems: Sequence[Problem], notices: Sequence[Problem] = (), what: str = "nothing was published") -> str:
     """The terminal report: every problem with its hint, then a count; notices after, marked as such."""
     lines = [str(p) for p in sort_problems(problems)]
     lines += [f"note: {n}" for n in sort_problems(notices)]

@@ -97,7 +97,7 @@ class Writers:
         (self.out / "data").mkdir(exist_ok=True)
         rows = {t: model.conn.execute(f'SELECT max(rowid) FROM "{t}"').fetchone()[0] or 0
                 for t in [*tables, "towns", "meetings"]}
-        jobs = {f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in tables}
+        jobs: dict[str, tuple] = {f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in tables}
         if geojson:
             jobs[GEOJSON_FILE] = (rows["towns"] + rows["meetings"], write_map, db, self.out / GEOJSON_FILE)
         for name, (_, *job) in sorted(jobs.items(), key=lambda item: -item[1][0]):

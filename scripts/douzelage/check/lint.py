@@ -123,12 +123,12 @@ def lint_descriptor(desc: dict, file: str = DESCRIPTOR_FILE) -> list[Problem]:
     return problems
 
 
-def _lint_table_schema(ts: dict, where: str, schemas: dict[str, dict], file: str) -> list[Problem]:
+def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[Problem]:
     problems = []
     flds = [f for f in ts.get("fields", []) if isinstance(f, dict)]
     names = [f.get("name") for f in flds]
 
-    def unknown(cols, at: str, known: list[str]) -> None:
+    def unknown(cols, at: str, known: list) -> None:
         for c in cols if isinstance(cols, list) else [cols]:
             if c not in known:
                 close = difflib.get_close_matches(str(c), [k for k in known if k], n=1)
@@ -139,7 +139,7 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict[str, dict], file: str
         if names.count(f.get("name")) > 1 and names.index(f.get("name")) < i:
             problems.append(Problem(file, None, f"{where}.fields[{i}].name", f.get("name"), "duplicate-field",
                                     "this field name is used twice", "give each field its own name"))
-        c = f.get("constraints") if isinstance(f.get("constraints"), dict) else {}
+        c: dict = f["constraints"] if isinstance(f.get("constraints"), dict) else {}
         kind = f.get("type")
         for key in ("pattern", "minLength", "maxLength"):
             if key in c and kind not in _STRINGY:

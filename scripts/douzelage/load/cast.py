@@ -11,6 +11,8 @@ import datetime as dt
 import difflib
 import re
 import unicodedata
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit
 
 import pycountry
@@ -143,7 +145,7 @@ def _year(text: str) -> int:
     raise CastError("type", "is not a year", "write four digits, e.g. 1998")
 
 
-CASTERS = {"string": str, "integer": _integer, "number": _number, "boolean": _boolean,
+CASTERS: dict[str, Callable[[str], Any]] = {"string": str, "integer": _integer, "number": _number, "boolean": _boolean,
            "date": _date, "year": _year}
 
 
@@ -220,8 +222,8 @@ def _pattern_hint(name: str, text: str = "") -> str:
         except LookupError:
             return "write the two capital letters of ISO 3166-1, e.g. SE"
     if name == "wikidata":
-        found = re.search(r"[Qq]([1-9][0-9]*)", text)
-        return f"write the item id only: Q{found.group(1)}" if found else "write the item id, e.g. Q123"
+        qid = re.search(r"[Qq]([1-9][0-9]*)", text)
+        return f"write the item id only: Q{qid.group(1)}" if qid else "write the item id, e.g. Q123"
     if name == "field":
         return "write the column name in lowercase, e.g. participants (or position for latitude,longitude)"
     if name == "language":
@@ -251,36 +253,37 @@ def row_caster(row_fields: list[dict]):
     codes repeat across millions of rows, so each distinct text is cast once (by `caster`)
     and remembered; a free-text column is only stripped.
     """
-    env: dict[str, object] = {"MISS": object()}
+    env: dict[str, Any] = {"MISS": object()}
     body = ["def cast_row(line, cells):",
             f"    {', '.join(f'a{i}' for i in range(len(row_fields)))}, = [c.strip() for c in cells]"]
     for i, field in enumerate(row_fields):
         c = field.get("constraints", {})
         free_text = field["type"] == "string" and not (set(c) - {"required"}) and "format" not in field
-        env[f"c{i}"] = _remembered(caster(field))
+        env[f"c{i}"] = remembered = _Remembered(caster(field))
         if free_text and not c.get("required"):
             body.append(f"    v{i} = a{i} or None")
         elif free_text:
             body.append(f"    v{i} = a{i} if a{i} else c{i}(a{i})")
         else:
-            env[f"s{i}"] = env[f"c{i}"].seen
+            env[f"s{i}"] = remembered.seen
             body += [f"    v{i} = s{i}.get(a{i}, MISS)", f"    if v{i} is MISS: v{i} = c{i}(a{i})"]
     body.append(f"    return [line, {', '.join(f'v{i}' for i in range(len(row_fields)))}]")
     exec("\n".join(body), env)
     return env["cast_row"]
 
 
-def _remembered(cast, size: int = 100_000):
+class _Remembered:
     """Cast each distinct text once: ids and codes repeat across millions of rows."""
-    seen: dict[str, object] = {}
 
-    def remembered(text: str):
+    def __init__(self, cast: Callable[[str], Any], size: int = 100_000):
+        self.cast, self.size = cast, size
+        self.seen: dict[str, Any] = {}
+
+    def __call__(self, text: str) -> Any:
         try:
-            return seen[text]
+            return self.seen[text]
         except KeyError:
-            value = cast(text)             # raises CastError for a bad cell, which is not remembered
-            if len(seen) < size:
-                seen[text] = value
+            value = self.cast(text)        # raises CastError for a bad cell, which is not remembered
+            if len(self.seen) < self.size:
+                self.seen[text] = value
             return value
-    remembered.seen = seen
-    return remembered

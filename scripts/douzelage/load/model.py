@@ -54,7 +54,7 @@ class Model:
             fks = [(fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
                    for fk in s.get("foreignKeys", [])]
             pk = s["primaryKey"][0] if len(s["primaryKey"]) == 1 else tuple(s["primaryKey"])
-            db[table].create(columns, pk=pk, not_null=not_null, foreign_keys=fks)
+            db.table(table).create(columns, pk=pk, not_null=not_null, foreign_keys=fks)
         # keys of rows refused for a bad cell, so references to them are not reported a second time
         self.conn.execute("CREATE TEMP TABLE refused_keys (tbl TEXT, key TEXT)")
 

@@ -30,6 +30,12 @@ def releases(path: Path = CHANGELOG) -> list[Release]:
     return [Release(v, d) for v, d in _HEADING.findall(path.read_text(encoding="utf-8"))]
 
 
+def first_release(path: Path = CHANGELOG) -> Release | None:
+    """The oldest release: when the data was first published."""
+    found = releases(path)
+    return found[-1] if found else None
+
+
 def release_of(version: str, path: Path = CHANGELOG) -> Release | None:
     return next((r for r in releases(path) if r.version == version), None)
 

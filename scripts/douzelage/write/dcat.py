@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+from typing import Any
 import sqlite3
 from xml.sax.saxutils import escape
 from pathlib import Path
@@ -110,7 +111,7 @@ def _date_literal(value: str) -> Literal:
 
 def countries(out: Path) -> list[str]:
     """ISO 3166-1 alpha-3 codes (the EU country vocabulary's) of the countries of the member towns."""
-    return sorted(pycountry.countries.get(alpha_2=code).alpha_3 for (code,) in _query(out, "SELECT code FROM countries"))
+    return sorted(pycountry.countries.lookup(code).alpha_3 for (code,) in _query(out, "SELECT code FROM countries"))
 
 
 def bbox_wkt(out: Path) -> str | None:
@@ -147,7 +148,7 @@ class _Builder:
         for prefix, ns in PREFIXES.items():
             self.g.bind(prefix, ns)
         self.release = changelog.release_of(self.descriptor["version"], changelog_path)
-        self.first = (changelog.releases(changelog_path) or [None])[-1]
+        self.first = changelog.first_release(changelog_path)
 
     def iri(self, fragment: str) -> URIRef:
         return URIRef(f"{self.cat}#{fragment}")
@@ -357,15 +358,16 @@ def rdf_xml(graph: Graph) -> bytes:
     The catalogue has no blank nodes, so every subject is one rdf:Description with rdf:about.
     """
     nm = graph.namespace_manager
-    used = {nm.compute_qname_strict(p)[:2] for p in set(graph.predicates())}
+    o: Any
+    used = {nm.compute_qname_strict(str(p))[:2] for p in set(graph.predicates())}
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<rdf:RDF"]
     namespaces = dict(sorted({**{pfx: str(ns) for pfx, ns in used}, "rdf": str(RDF)}.items()))
     lines += [f'   xmlns:{pfx}="{escape(ns)}"' for pfx, ns in namespaces.items()]
     lines[-1] += ">"
-    for s in sorted(set(graph.subjects())):
+    for s in sorted(set(graph.subjects()), key=str):
         lines.append(f'  <rdf:Description rdf:about="{escape(str(s))}">')
-        for p, o in sorted(graph.predicate_objects(s)):
-            pfx, _, local = nm.compute_qname_strict(p)
+        for p, o in sorted(graph.predicate_objects(s)):  # type: ignore[type-var]
+            pfx, _, local = nm.compute_qname_strict(str(p))
             tag = f"{pfx}:{local}"
             if isinstance(o, URIRef):
                 lines.append(f'    <{tag} rdf:resource="{escape(str(o))}"/>')

@@ -178,6 +178,7 @@ def entry(version: str, date: str, how: str | None, diffs: dict[str, TableDiff],
         lines += ["First release. Rows per table: "
                   + ", ".join(f"{t} {len(r)}" for t, r in new.rows.items()) + "."]
         return "\n".join(lines) + "\n"
+    assert how is not None, "a release after the first has a bump"
     why = {"major": "a column or table was removed or changed type",
            "minor": "rows, columns or tables were added or removed",
            "patch": "values in existing rows changed"}[how]
@@ -256,7 +257,7 @@ def plan(previous: str | None = None, bump: str | None = None, date: str = "", s
     with tempfile.TemporaryDirectory() as tmp:
         write_all(sources, Path(tmp))
         new = folder_snapshot(Path(tmp))
-    last = (changelog.releases(changelog_path) or [None])[0]
+    last = next(iter(changelog.releases(changelog_path)), None)
     if last is None:
         if bump:
             raise ReleaseError("this is the first release: it keeps the version in sources/datapackage.json; drop --bump")

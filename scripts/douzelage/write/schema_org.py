@@ -37,7 +37,7 @@ def dataset(package: Path, config: dict | None = None, changelog_path: Path = ch
                           "encodingFormat": KINDS[kind][1]}
                          for _key, kind, _path, url, title, _d in downloads(desc)],
     }
-    first, this = (changelog.releases(changelog_path) or [None])[-1], changelog.release_of(desc["version"], changelog_path)
+    first, this = changelog.first_release(changelog_path), changelog.release_of(desc["version"], changelog_path)
     if first:
         doc["datePublished"] = first.date
     if this:

@@ -18,7 +18,7 @@ from douzelage.problems import DataError
 from douzelage.pipeline import compile_model
 from douzelage.descriptor import schema
 
-FIXTURES = Path(__file__).parent / "bad_inputs"
+FIXTURES = Path(__file__).parents[1] / "bad_inputs"
 
 
 def apply_fixture(fixture: Path, sources: Path) -> int | None:

@@ -41,6 +41,6 @@ def test_readme_is_markdown_with_a_section_per_table(package):
 
 
 def test_committed_data_dictionary_is_current(package):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     assert (root / "datapackage" / "README.md").read_text(encoding="utf-8") == \
         (package / "README.md").read_text(encoding="utf-8"), "datapackage/README.md is stale: run `make build` and commit"

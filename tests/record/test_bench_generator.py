@@ -14,7 +14,7 @@ import pytest
 
 from douzelage.read.sources import source_columns, source_tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
 
 

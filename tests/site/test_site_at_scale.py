@@ -19,7 +19,7 @@ from douzelage.layout import DATABASE_NAME, DB_FILE
 from douzelage.serve import datasette_kwargs
 from douzelage.write.site_metadata import site_tables
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
 
 

@@ -92,7 +92,7 @@ def test_two_builds_from_the_same_sources_are_byte_identical(tmp_path):
 
 def test_committed_package_and_metadata_are_what_the_sources_compile_to(package, built):
     """datapackage/ and metadata.json are generated and committed: they must be current."""
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     generated = ["datapackage.json", "douzelage.geojson", "README.md", *[f"{d}/{p.name}" for d in ("data", "dcat", "meta")
                                                                      for p in (package / d).iterdir()]]
     for name in generated:

@@ -14,7 +14,7 @@ import yaml
 from douzelage.write.changelog import releases
 from douzelage.write.release import Snapshot, bumped, compare, entry, level
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def snap(version="1.2.3", towns=None, columns=None) -> Snapshot:

@@ -168,7 +168,7 @@ def test_a_package_without_publisher_is_refused(package):
 
 
 def test_committed_catalogue_is_what_the_build_writes(package):
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     for name in dcat.FORMATS:
         assert (root / "datapackage" / "dcat" / name).read_bytes() == (package / "dcat" / name).read_bytes(), \
             f"datapackage/dcat/{name} is stale: run `make build` and commit"
@@ -178,7 +178,7 @@ def test_build_without_a_publisher_stops_with_a_clear_error_and_publishes_nothin
     import shutil
     import subprocess
     import sys
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     repo = tmp_path / "repo"
     shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache",
                                                               "*.egg-info", "dist", "*.db", "*.zip"))
@@ -209,7 +209,7 @@ def test_serialisations_do_not_depend_on_python_hash_order(package):
 def test_catalogue_command_prints_the_catalogue_and_says_what_is_missing():
     import subprocess
     import sys
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[2]
     done = subprocess.run([sys.executable, "-m", "douzelage", "catalogue", "--format", "rdf"], cwd=root,
                           capture_output=True, text=True)
     assert done.returncode == 0

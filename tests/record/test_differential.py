@@ -30,7 +30,7 @@ from douzelage.problems import DataError
 from douzelage.pipeline import compile_model
 from test_bad_input_files import FIXTURES, apply_fixture
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))      # the repository, for bench/
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))      # the repository, for bench/
 from bench.run import naive_descriptor  # noqa: E402
 
 HEADER = 1             # a problem the build reports on the header line concerns the whole file
