@@ -104,5 +104,5 @@ def site_url(built, package, site_log):
 
 @pytest.fixture
 def ds(built, package):
-    """Datasette in this process, set up as `douzelage serve` sets it up (scripts/serve.py)."""
+    """Datasette in this process, set up as `douzelage serve` sets it up (scripts/douzelage/serve.py)."""
     return Datasette(**datasette_kwargs(package, built / "metadata.json"))

@@ -8,7 +8,7 @@
 - Reading pages. SQLite keeps 2 MB of pages per connection by default; a search or a sort that touches
   a few thousand rows of the 100,000-town table then copies most pages from the operating system again,
   on every request. Each connection to an immutable database maps the file into memory instead (up to
-  MMAP_MIB): pages are read in place, and the worker processes (scripts/serve.py) share one copy, the
+  MMAP_MIB): pages are read in place, and the worker processes (scripts/douzelage/serve.py) share one copy, the
   operating system's, where a larger page cache would hold one more copy per process.
 """
 from __future__ import annotations

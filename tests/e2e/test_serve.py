@@ -1,4 +1,4 @@
-"""`douzelage serve` itself (scripts/serve.py): worker processes that answer side by side, and that all stop
+"""`douzelage serve` itself (scripts/douzelage/serve.py): worker processes that answer side by side, and that all stop
 with it. A real process and a real HTTP client; nothing here measures speed (`make bench` does)."""
 import signal
 import subprocess

@@ -23,7 +23,7 @@ def numbers_in(text: str) -> set[int]:
 
 
 def expected_gaps(package) -> set[int]:
-    """Computed here from meetings.csv, independently of scripts/coverage.py."""
+    """Computed here from meetings.csv, independently of scripts/douzelage/report.py."""
     numbers = {int(m["number"]) for m in rows(package, "meetings") if m["kind"] == "general meeting" and m["number"]}
     return set(range(1, max(numbers) + 1)) - numbers
 

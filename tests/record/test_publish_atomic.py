@@ -1,7 +1,7 @@
 """Nothing published is ever lost: a build that fails, or is killed at any moment (SIGKILL), leaves the
 published folder and metadata.json byte for byte as they were, or wholly the new build; never a mix.
 
-The swap itself is scripts/publish.py `_swap_in` (Linux renameat2 RENAME_EXCHANGE), tested directly too.
+The swap itself is scripts/douzelage/publish.py `_swap_in` (Linux renameat2 RENAME_EXCHANGE), tested directly too.
 """
 from __future__ import annotations
 

@@ -176,7 +176,7 @@ class _Builder:
     def licence(self) -> URIRef:
         name = self.descriptor["licenses"][0]["name"]
         if name not in LICENCES:
-            raise CatalogueError(f"licence {name!r} has no entry in the EU licence vocabulary map in scripts/dcat.py")
+            raise CatalogueError(f"licence {name!r} has no entry in the EU licence vocabulary map in scripts/douzelage/write/dcat.py")
         node = URIRef(LICENCES[name])
         self.add(node, RDF.type, DCTERMS.LicenseDocument)
         kind = URIRef("http://purl.org/adms/licencetype/Attribution")   # ADMS licence type: CC BY requires it

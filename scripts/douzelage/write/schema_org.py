@@ -1,7 +1,7 @@
 """schema.org `Dataset` JSON-LD for the landing page, so dataset search engines find the data.
 
 Search engines read schema.org, not DCAT; this says the same things as the DCAT-AP catalogue
-(scripts/dcat.py) from the same sources: the built package, site/catalogue.yaml and CHANGELOG.md.
+(write/dcat.py) from the same sources: the built package, site/catalogue.yaml and CHANGELOG.md.
 """
 from __future__ import annotations
 
