@@ -51,6 +51,8 @@ def _published_of(size: int, mtime_ns: int) -> dict[str, dict]:
     out: list[dict] = []
     for r in sources_descriptor()["resources"]:
         s = copy.deepcopy(r["schema"])
+        for f in s["fields"]:
+            f.pop("hint", None)        # how to explain a bad value: for the loader, not published
         extra = _derived()["fields"].get(r["name"])
         if extra:
             for f in reversed(extra["fields"]):
@@ -85,7 +87,16 @@ def field_names(table: str) -> list[str]:
 
 
 def fields(table: str) -> list[dict]:
-    return schema(table)["fields"]
+    """The published fields of a table, each with its "hint" from sources/datapackage.json where it has one
+    (the kind of value, which the loader's explanations use; see load/cast.py)."""
+    hints = _hints()
+    return [{**f, "hint": hints[(table, f["name"])]} if (table, f["name"]) in hints else f
+            for f in schema(table)["fields"]]
+
+
+def _hints() -> dict[tuple[str, str], str]:
+    return {(r["name"], f["name"]): f["hint"] for r in sources_descriptor()["resources"]
+            for f in r["schema"]["fields"] if "hint" in f}
 
 
 def sql_type(field: dict) -> str:

@@ -169,14 +169,14 @@ def caster(field: dict):
             raise CastError("enum", "is not one of the allowed values", _enum_hint(text, enum))
         if pattern is not None and not pattern.fullmatch(text):
             raise CastError("pattern", f"does not have the expected form {c['pattern']}",
-                            _pattern_hint(field["name"], text))
+                            _pattern_hint(field.get("hint"), text))
         if is_uri:
             _check_uri(text)
         if lo is not None and value < lo:
             raise CastError("minimum", f"is below the minimum {lo}", f"{field['title']} must be at least {lo}")
         if hi is not None and value > hi:
             hint = f"{field['title']} must be at most {hi}"
-            if field["name"] == "latitude" and abs(value) <= 180:
+            if field.get("hint") == "latitude" and abs(value) <= 180:
                 hint += "; it may be the longitude: are latitude and longitude swapped?"
             raise CastError("maximum", f"is above the maximum {hi}", hint)
         return value
@@ -206,14 +206,16 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
-def _pattern_hint(name: str, text: str = "") -> str:
-    if name in ("url", "website", "report_url"):
+def _pattern_hint(kind: str | None, text: str = "") -> str:
+    """How to fix a value that does not match its pattern. `kind` is the field's "hint" in
+    sources/datapackage.json (what kind of value the column holds); a field without one holds an id."""
+    if kind == "web-address":
         if re.fullmatch(r"(www\.)?[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+(/\S*)?", text):
             return f"write the absolute address: https://{text}"
         if text.startswith("//"):
             return f"write the absolute address: https:{text}"
         return "write an absolute address starting with https:// or http://"
-    if name == "country":
+    if kind == "country":
         if re.fullmatch(r"[A-Za-z]{2}", text):
             return f"write the two capital letters: {text.upper()}"
         try:
@@ -221,12 +223,12 @@ def _pattern_hint(name: str, text: str = "") -> str:
             return f"write the ISO 3166-1 code: {found.alpha_2} for {found.name}"
         except LookupError:
             return "write the two capital letters of ISO 3166-1, e.g. SE"
-    if name == "wikidata":
+    if kind == "wikidata":
         qid = re.search(r"[Qq]([1-9][0-9]*)", text)
         return f"write the item id only: Q{qid.group(1)}" if qid else "write the item id, e.g. Q123"
-    if name == "field":
+    if kind == "column-name":
         return "write the column name in lowercase, e.g. participants (or position for latitude,longitude)"
-    if name == "language":
+    if kind == "language":
         try:
             lang = pycountry.languages.lookup(text)
             if getattr(lang, "alpha_2", None):
@@ -234,9 +236,9 @@ def _pattern_hint(name: str, text: str = "") -> str:
         except LookupError:
             pass
         return "write the two-letter ISO 639-1 code, e.g. sv"
-    if name == "published":
+    if kind == "partial-date":
         return "write YYYY, YYYY-MM or YYYY-MM-DD"
-    if name == "source_crs":
+    if kind == "epsg":
         if re.fullmatch(r"(?i)(epsg)?[: ]*[0-9]+", text.strip()):
             return f"write EPSG:{re.sub(r'[^0-9]', '', text)}"
         return "write the EPSG code, e.g. EPSG:3006"
