@@ -1,6 +1,7 @@
 """Stage 3: check the typed model as a whole. Cell types and constraints were checked while casting
 (model.py); here come the rules that span rows and tables, run as SQL on the database being built so they
-scale: keys, references, and the rules of the Douzelage. Every problem is collected, none stops the rest.
+scale: keys, references, the rules of the Douzelage, and the claims (each checked against the table it is
+about). Every problem is collected, none stops the rest.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import difflib
 import unicodedata
 from collections import defaultdict
 from functools import lru_cache
+from typing import NamedTuple
 
 import pycountry
 
@@ -277,7 +279,7 @@ def _same(table: str, field: str, claimed, held) -> bool:
     """Whether the table holds the claimed value: typed values compared; a position to the 5 decimals a
     claim writes (a position the build derived from another reference system has more)."""
     if field in POSITION:
-        return held is not None and all(h is not None and round(h, 5) == round(c, 5) for c, h in zip(claimed, held))
+        return held is not None and all(round(h, 5) == round(c, 5) for c, h in zip(claimed, held))
     return claimed == held
 
 
@@ -285,6 +287,16 @@ def _shown(value) -> str:
     if isinstance(value, tuple):
         return ",".join(str(v) for v in value)
     return "blank" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+class Claim(NamedTuple):
+    line: int            # in sources/claims.csv
+    text: str            # the value as written
+    value: object        # the value cast by the column's schema
+    preferred: bool
+    note: str | None
+    held: object         # what the table holds for the fact (None for blank)
+    row: int             # the table's row (its line in its source file)
 
 
 def check_claims(model: Model) -> list[Problem]:
@@ -301,7 +313,7 @@ def check_claims(model: Model) -> list[Problem]:
     refused = defaultdict(set)
     for tbl, key in model.conn.execute("SELECT tbl, key FROM refused_keys"):
         refused[tbl].add(key)
-    facts: dict[tuple, list] = defaultdict(list)          # (table, record, field) -> claims, with the value held
+    facts: dict[tuple, list[Claim]] = defaultdict(list)          # (table, record, field) -> its claims
     for line, table, record, field, text, preferred, note in model.conn.execute(
             "SELECT rowid, table_name, record, field, value, preferred, note FROM claims ORDER BY rowid"):
         key = schema(table)["primaryKey"]
@@ -334,8 +346,8 @@ def check_claims(model: Model) -> list[Problem]:
         except CastError as e:
             problems.append(Problem(file, line, "value", text, e.rule, e.message, e.hint))
             continue
-        held = tuple(found[1:]) if columns else found[1]
-        facts[(table, record, field)].append((line, value, bool(preferred), note, held, found[0], text))
+        held = (None if None in found[1:] else tuple(found[1:])) if columns else found[1]
+        facts[(table, record, field)].append(Claim(line, text, value, bool(preferred), note, held, found[0]))
     # a fact with a claim refused for a bad cell is not judged on the claims that are left
     half_known = {tuple(k.split(",", 3)[:3]) for k in refused["claims"]}
     for (table, record, field), claims in facts.items():
@@ -344,32 +356,31 @@ def check_claims(model: Model) -> list[Problem]:
     return sorted(problems)
 
 
-def _check_fact(model: Model, file: str, table: str, record: str, field: str, claims: list) -> list[Problem]:
+def _check_fact(model: Model, file: str, table: str, record: str, field: str, claims: list[Claim]) -> list[Problem]:
     what = f"{field} of {table} {record}"
-    preferred = [c for c in claims if c[2]]
-    line0, _, _, _, held, row, text0 = claims[0]
-    where = (f"the build derives it (from sources/memberships.csv)" if field in DERIVED_FIELDS.get(table, ())
-             else f"{model.file(table)}, row {row}")
-    problems = [Problem(file, line, "preferred", "true", "claim-preferred-twice",
-                        f"is a second preferred claim on the {what} (the first is row {preferred[0][0]})",
+    preferred = [c for c in claims if c.preferred]
+    first, held = claims[0], claims[0].held
+    where = ("the build derives it (from sources/memberships.csv)" if field in DERIVED_FIELDS.get(table, ())
+             else f"{model.file(table)}, row {first.row}")
+    problems = [Problem(file, c.line, "preferred", "true", "claim-preferred-twice",
+                        f"is a second preferred claim on the {what} (the first is row {preferred[0].line})",
                         "mark only the claim whose value the table uses preferred (true), the others false")
-                for line, *_ in preferred[1:]]
+                for c in preferred[1:]]
     if preferred:
-        line, value, *_, text = preferred[0]
-        if not _same(table, field, value, held):
-            problems.append(Problem(file, line, "value", text, "claim-differs-from-table",
+        if not _same(table, field, preferred[0].value, held):
+            problems.append(Problem(file, preferred[0].line, "value", preferred[0].text, "claim-differs-from-table",
                                     f"is preferred, but the table has {_shown(held)} for the {what} ({where})",
                                     "make the table and the preferred claim agree, or mark the claim the table "
                                     "follows preferred instead"))
         return problems
-    if held is not None and not any(_same(table, field, c[1], held) for c in claims):
-        problems.append(Problem(file, line0, "value", text0, "claim-unclaimed-value",
+    if held is not None and not any(_same(table, field, c.value, held) for c in claims):
+        problems.append(Problem(file, first.line, "value", first.text, "claim-unclaimed-value",
                                 f"no claim on the {what} is preferred, and the table's value {_shown(held)} "
                                 f"({where}) is none of the claimed ones",
                                 "mark preferred the claim the table follows, add a claim with the table's value "
                                 "and its source, or leave the table's cell blank"))
-    if not any(c[3] for c in claims):
-        problems.append(Problem(file, line0, "note", None, "claim-note",
+    if not any(c.note for c in claims):
+        problems.append(Problem(file, first.line, "note", None, "claim-note",
                                 f"no claim on the {what} is preferred, and none says why in its note",
                                 "say in the note why the table uses none of the claimed values"))
     return problems

@@ -358,3 +358,13 @@ def test_blank_lines_between_rows_are_skipped_and_rows_keep_their_own_line_numbe
         compile_model(sources_copy)
     [p] = [p for p in e.value.problems if p.file.endswith("meetings.csv")]
     assert (p.column, p.row) == ("kind", changed + 3)
+
+
+def test_a_claim_on_a_table_with_a_two_column_key_names_its_row_by_both_values(sources_copy):
+    with open(sources_copy / "claims.csv", "a", encoding="utf-8") as f:
+        f.write("meeting_towns,general-meeting-2018-oxelosund/oxelosund,role,host,oxelosund-se-douzelage-2018-sv,true,"
+                "The host municipality's page.\n")
+    model = compile_model(sources_copy)
+    assert [c["record"] for c in model.rows("claims", "table_name = 'meeting_towns'")] == \
+        ["general-meeting-2018-oxelosund/oxelosund"]
+    model.close()
