@@ -176,6 +176,31 @@ CASES = [
     ("sources/kind-unknown.cells.csv", "@", "kind", "enum", "not one of the allowed values", "encyclopedia"),
     ("meeting_towns/role-unknown.cells.csv", "@", "role", "enum", "not one of the allowed values",
      "host, participant"),
+    # claims are data: about a row and a column that exist, a value of that column, in step with the table
+    ("claims/table-not-published.append.csv", "@", "table_name", "enum", "not one of the allowed values",
+     "did you mean 'towns'?"),
+    ("claims/record-unknown.append.csv", "@", "record", "claim-record", "matches no row of the towns table",
+     "check the spelling"),
+    ("claims/record-half-of-a-composite-key.append.csv", "@", "record", "claim-record",
+     "matches no row of the meeting_towns table", "write the key as meeting/town"),
+    ("claims/field-unknown.append.csv", "@", "field", "claim-field", "is not a column of the towns table",
+     "use a column of sources/towns.csv"),
+    ("claims/value-impossible-date.append.csv", "@", "value", "type", "is not a real calendar date",
+     "check the day and month"),
+    ("claims/value-negative-count.append.csv", "@", "value", "minimum", "is below the minimum 0",
+     "must be at least 0"),
+    ("claims/value-position-malformed.append.csv", "@", "value", "position", "latitude,longitude",
+     "separated by a comma"),
+    ("claims/two-preferred.cells.csv", "@", "preferred", "claim-preferred-twice",
+     "second preferred claim on the participants of meetings general-meeting-2018-oxelosund", "mark only"),
+    ("claims/preferred-differs-from-table.cells.csv", "@", "value", "claim-differs-from-table",
+     "is preferred, but the table has 34 for the number of meetings general-meeting-2009-altea (", "agree"),
+    ("claims/preferred-differs-from-derived-value.append.csv", "@", "value", "claim-differs-from-table",
+     "the table has 1998 for the joined of towns oxelosund (the build derives it", "agree"),
+    ("claims/none-preferred-table-value-not-claimed.append.csv", "@", "value", "claim-unclaimed-value",
+     "the table's value 10870 (", "leave the table's cell blank"),
+    ("claims/none-preferred-without-a-note.append.csv", "@", "note", "claim-note", "none says why in its note",
+     "say in the note why"),
 ]
 
 # The rules of the domain (rules.py). Rule names and wording are not fixed yet, so a case passes when a
@@ -224,6 +249,34 @@ def test_a_broken_rule_of_the_domain_is_reported(sources_copy, fixture, what, re
         here = Path(p.file).name == file and p.row == changed
         return bool(re.search(what, text, re.IGNORECASE)) and (here or any(r in text for r in records))
     assert any(says_it(p) for p in problems), _describe(problems)
+
+
+@pytest.mark.parametrize("cell", ["meetings/date-impossible.cells.csv",
+                                  "meetings/participants-thousands-separator.cells.csv"])
+def test_a_bad_claim_value_gets_the_message_a_bad_cell_of_its_column_gets(tmp_path, cell):
+    """The claim's value is cast by the Table Schema of the column it is about, not by a second set of rules:
+    the same text, as a cell of meetings.csv and as a claim on that column, gets the same rule, words and hint."""
+    from scripts.layout import SOURCES
+    [change] = csv.DictReader(io.StringIO((FIXTURES / cell).read_text(encoding="utf-8")))
+    column = next(c for c in change if c != "id")
+    claim = tmp_path / "fixtures" / "claims" / "same-text.append.csv"
+    claim.parent.mkdir(parents=True)
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([
+        ["table_name", "record", "field", "value", "source", "preferred", "note"],
+        ["meetings", change["id"], column, change[column], "wikipedia-en-douzelage", "false", "The same text."]])
+    claim.write_text(out.getvalue(), encoding="utf-8")
+    said = []
+    for i, fixture in enumerate([FIXTURES / cell, claim]):
+        folder = tmp_path / str(i)
+        shutil.copytree(SOURCES, folder)
+        apply_fixture(fixture, folder)
+        with pytest.raises(DataError) as e:
+            compile_model(folder)
+        [p] = e.value.problems
+        assert p.column == (column if i == 0 else "value")
+        said.append((p.rule, p.message, p.hint))
+    assert said[0] == said[1]
 
 
 def test_every_fixture_file_has_a_case():
@@ -305,3 +358,13 @@ def test_blank_lines_between_rows_are_skipped_and_rows_keep_their_own_line_numbe
         compile_model(sources_copy)
     [p] = [p for p in e.value.problems if p.file.endswith("meetings.csv")]
     assert (p.column, p.row) == ("kind", changed + 3)
+
+
+def test_a_claim_on_a_table_with_a_two_column_key_names_its_row_by_both_values(sources_copy):
+    with open(sources_copy / "claims.csv", "a", encoding="utf-8") as f:
+        f.write("meeting_towns,general-meeting-2018-oxelosund/oxelosund,role,host,oxelosund-se-douzelage-2018-sv,true,"
+                "The host municipality's page.\n")
+    model = compile_model(sources_copy)
+    assert [c["record"] for c in model.rows("claims", "table_name = 'meeting_towns'")] == \
+        ["general-meeting-2018-oxelosund/oxelosund"]
+    model.close()

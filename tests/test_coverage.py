@@ -113,3 +113,13 @@ def test_a_real_datasette_process_serves_the_coverage_page(site_url):
     assert r.status_code == 200 and "Numbers missing from the sequence" in r.text
     plugins = httpx.get(f"{site_url}/-/plugins.json", timeout=10).json()
     assert "datasette-template-sql" in {p["name"] for p in plugins}
+
+
+async def test_the_coverage_page_says_none_known_not_none_held_for_years_without_a_known_general_meeting(ds, package):
+    """General Meetings were held in most such years; the record just does not know them."""
+    html = (await ds.client.get("/coverage")).text
+    unknown = [r["year"] for r in rows(package, "coverage_years") if r["general_meeting_known"] == "false"]
+    assert unknown and "none held" not in html
+    cells = re.findall(r"<tr class=\"no-general-meeting\">\s*<td>(\d{4})</td>.*?</td>\s*<td>([^<]*)</td>", html, re.S)
+    assert [year for year, _ in cells] == unknown
+    assert {said for _, said in cells} == {"none known"}

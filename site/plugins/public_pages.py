@@ -8,11 +8,16 @@ the search page runs the `search` canned query of site/site.yaml, so the search 
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from functools import lru_cache
 
 from datasette import hookimpl
 from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
+from scripts.table_schema import all_schemas
 
 
 def human_date(value) -> str:
@@ -39,6 +44,13 @@ def human_dates(start, end) -> str:
     if s.year == e.year:
         return f"{s.day} {s:%B} – {e.day} {e:%B} {e.year}"
     return f"{human_date(start)} – {human_date(end)}"
+
+
+def meeting_when(start, end, year=None) -> str:
+    """A meeting's dates; where the sources give only its year, the year and that the dates are not known."""
+    if not start and year:
+        return f"{year}, dates not known"
+    return human_dates(start, end)
 
 
 def year_range(start, end) -> str:
@@ -81,17 +93,101 @@ def membership_text(town: dict, membership: dict | None) -> str:
     return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
 
 
+PAST_PLANNED = "announced; no source says it took place"
+
+
+def status_text(status: str, start_date=None, end_date=None, year=None, today: date | None = None) -> str:
+    """Whether a meeting took place, saying no more than the sources: 'held'; 'planned' while its date is
+    ahead (or not known); once the date has passed with no report of the event, that it was announced."""
+    if status != "planned":
+        return status
+    today = today or date.today()
+    last = end_date or start_date
+    if last:
+        past = date.fromisoformat(last) < today
+    else:
+        past = year is not None and year < today.year
+    return PAST_PLANNED if past else "planned"
+
+
+def towns_named_text(named: int, represented) -> str:
+    """How many towns the sources name beside how many were represented, and what is not known."""
+    if represented is None:
+        return (f"The sources name {named} town{'s' if named != 1 else ''} that took part; how many towns were "
+                "represented in all is not known.") if named else \
+            "No source read lists the towns that took part, nor how many were represented."
+    if named == 0:
+        return f"{represented} towns were represented; no source read names them."
+    if named < represented:
+        return (f"The sources name {named} of the {represented} towns represented; the rest are not named in any "
+                "source read.")
+    if named == represented:
+        return f"{represented} towns were represented, and the sources name them all."
+    return (f"The sources name {named} towns, host included; the source of the figure counts {represented} towns "
+            "represented.")
+
+
+_SOURCE_ID = re.compile(r"(?<![\w.-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
+_COLUMN = re.compile(r"(?<![\w.])[a-z]+(?:_[a-z]+)+(?![\w])")
+
+
+@lru_cache(maxsize=1)
+def _column_titles() -> dict[str, str]:
+    """Each column written with underscores, as a word a person reads: its title in the Table Schemas."""
+    titles = {}
+    for s in all_schemas().values():
+        for f in s["fields"]:
+            if "_" in f["name"]:
+                titles.setdefault(f["name"], f["title"][:1].lower() + f["title"][1:])
+    return titles
+
+
+async def _public_notes(db, rows: list[dict], key: str = "note") -> None:
+    """Give each row `<key>_html`: its note as the public reads it. A source named by its id becomes a link
+    titled by the source; a column named as in the files becomes its title; the rest is escaped text."""
+    texts = [r.get(key) or "" for r in rows]
+    wanted = sorted({m for t in texts for m in _SOURCE_ID.findall(t)})
+    sources = {r["id"]: r for r in await _rows(
+        db, "select id, title, url from sources where id in (select value from json_each(:ids))",
+        {"ids": json.dumps(wanted)})} if wanted else {}
+    titles = _column_titles()
+
+    def cited(match) -> str:
+        s = sources.get(match.group(0))
+        if s is None:
+            return str(escape(match.group(0)))
+        return f'<a href="{escape(s["url"])}">{escape(s["title"])}</a>' if s["url"] else str(escape(s["title"]))
+
+    for r, text in zip(rows, texts):
+        out, at = [], 0
+        for m in _SOURCE_ID.finditer(text):
+            out.append(_words(text[at:m.start()], titles))
+            out.append(cited(m))
+            at = m.end()
+        out.append(_words(text[at:], titles))
+        r[f"{key}_html"] = Markup("".join(out))
+
+
+def _words(text: str, titles: dict[str, str]) -> str:
+    return str(escape(_COLUMN.sub(lambda m: titles.get(m.group(0), m.group(0)), text)))
+
+
 async def _rows(db, sql: str, params: dict | None = None) -> list[dict]:
     return [dict(r) for r in (await db.execute(sql, params or {})).rows]
 
 
 async def _claims(db, table: str, record: str) -> list[dict]:
     """What each source says about one record, where sources differ; the value used first."""
-    return await _rows(db, """
+    claims = await _rows(db, """
         select c.field, c.value, c.preferred, c.note, s.title as source_title, s.url as source_url
         from claims c join sources s on s.id = c.source
         where c.table_name = :table and c.record = :record order by c.field, c.preferred desc""",
-                       {"table": table, "record": record})
+                         {"table": table, "record": record})
+    titles = _column_titles()
+    for c in claims:
+        c["field_title"] = titles.get(c["field"], c["field"])
+    await _public_notes(db, claims)
+    return claims
 
 
 async def _not_found(datasette, request, title: str, message: str) -> Response:
@@ -113,7 +209,7 @@ async def landing(datasette) -> dict:
         left join memberships m on m.id = (select id from memberships where town = t.id order by joined desc limit 1)
         order by t.name""")
     meetings = await _rows(db, """
-        select m.id, m.kind, m.title, m.start_date, m.end_date, m.status, m.host, t.name as host_name
+        select m.id, m.kind, m.title, m.start_date, m.end_date, m.year, m.status, m.host, t.name as host_name
         from meetings m left join towns t on t.id = m.host order by m.start_date, m.title""")
     numbers = (await _rows(db, """
         select (select count(*) from towns where status = 'current') as current_towns,
@@ -130,11 +226,12 @@ async def landing(datasette) -> dict:
     timeline: dict[str, list] = {}
     undated = []
     for m in meetings:
-        m["when"] = human_dates(m["start_date"], m["end_date"])
+        m["when"] = meeting_when(m["start_date"], m["end_date"], m["year"])
+        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"])
         m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
         m["host_url"] = datasette.urls.path(f"/town/{m['host']}") if m["host"] else None
-        if m["start_date"]:
-            timeline.setdefault(m["start_date"][:4], []).append(m)
+        if m["start_date"] or m["year"]:
+            timeline.setdefault(m["start_date"][:4] if m["start_date"] else str(m["year"]), []).append(m)
         else:
             undated.append(m)
     queries = await datasette.get_canned_queries(db.name, None)
@@ -174,7 +271,7 @@ async def town_page(request, datasette):
     town = found[0]
     memberships = await _rows(db, "select * from memberships where town = :id", {"id": town_id})
     hosted = await _rows(db, """
-        select id, kind, title, start_date, end_date, status, participants, towns_represented
+        select id, kind, title, start_date, end_date, year, status, participants, towns_represented
         from meetings where host = :id order by start_date desc, title""", {"id": town_id})
     attended = await _rows(db, """
         select m.id, m.kind, m.title, m.start_date, m.end_date, m.host, h.name as host_name
@@ -201,8 +298,11 @@ async def town_page(request, datasette):
         order by s.title""", {"id": town_id})
     claims = await _claims(db, "towns", town_id)
     for m in hosted + attended:
-        m["when"] = human_dates(m["start_date"], m["end_date"])
+        m["when"] = meeting_when(m["start_date"], m["end_date"], m.get("year"))
         m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
+    for m in hosted:
+        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"])
+    await _public_notes(db, [town])
     for p in projects:
         p["url"] = datasette.urls.path(f"/project/{p['id']}")
         p["years"] = year_range(p["start_year"], p["end_year"])
@@ -246,10 +346,13 @@ async def meeting_page(request, datasette):
         left join distances_both d on d.town = :host and d.other = mt.town
         where mt.meeting = :id order by mt.role = 'host' desc, t.name""", {"id": meeting_id, "host": meeting["host"]})
     claims = await _claims(db, "meetings", meeting_id)
+    await _public_notes(db, [meeting])
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {
-        "meeting": meeting, "when": human_dates(meeting["start_date"], meeting["end_date"]),
+        "meeting": meeting, "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"]),
+        "status_text": status_text(meeting["status"], meeting["start_date"], meeting["end_date"], meeting["year"]),
+        "towns_named_text": towns_named_text(len(towns), meeting["towns_represented"]),
         "towns": towns, "claims": claims,
         "host_url": datasette.urls.path(f"/town/{meeting['host']}") if meeting["host"] else None,
         "row_url": _row_url(datasette, db, "meetings", meeting_id),
@@ -275,6 +378,7 @@ async def project_page(request, datasette):
         from project_towns pt join towns t on t.id = pt.town left join countries c on c.code = t.country
         where pt.project = :id order by pt.role = 'lead' desc, t.name""", {"id": project_id})
     claims = await _claims(db, "projects", project_id)
+    await _public_notes(db, [project])
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {
