@@ -117,6 +117,7 @@ def main() -> int:
     parser.add_argument("--phase", type=float, default=60.0, help="seconds unattacked (the attack lasts twice as long)")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "soak.json")
     args = parser.parse_args()
+    load_before = os.getloadavg()[0]
     port = free_port()
     log = Path(tempfile.mkdtemp()) / "serve.log"
     env = {k: v for k, v in os.environ.items() if k != "DOUZELAGE_BASE_URL"}
@@ -149,7 +150,8 @@ def main() -> int:
     every_status = [calm["ordinary_status"], attacked["ordinary_status"], attacked["hostile_status"]]
     result = {
         "duration_s": 3 * args.phase, "workers": len(os.sched_getaffinity(0)), "ordinary_clients": 50,
-        "hostile_clients": 4, "calm": calm, "attacked": attacked,
+        "hostile_clients": 4, "load_average_before_and_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "calm": calm, "attacked": attacked,
         "responses_5xx": sum(n for s in every_status for code, n in s.items() if str(code).startswith("5")),
         "p95_ratio_attacked_to_calm": round(attacked["ordinary_p95_ms"] / calm["ordinary_p95_ms"], 2),
         "largest_request_ms": max(calm["ordinary_max_ms"], attacked["ordinary_max_ms"], attacked["hostile_max_ms"] or 0),
@@ -167,6 +169,8 @@ def main() -> int:
     result["targets_met"] = targets
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
     md = [f"# Soak ({result['duration_s']:.0f} s, {result['workers']} workers, 50 visitors, 4 hostile clients)", "",
+          "Written by `make soak` (bench/soak.py). Machine load average (1 min) before and after: "
+          f"{result['load_average_before_and_after']} (the machine is shared; other work there slows both phases).", "",
           "| | calm | under attack |", "| --- | --- | --- |"]
     for key in ("ordinary_requests", "ordinary_p50_ms", "ordinary_p95_ms", "ordinary_p99_ms", "ordinary_max_ms",
                 "ordinary_connection_errors"):

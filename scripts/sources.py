@@ -142,7 +142,7 @@ def mojibake_of(value: str) -> tuple[str, str] | None:
             text = value.encode(codec).decode("utf-8")
         except (UnicodeEncodeError, UnicodeDecodeError):
             continue
-        if text != value:
+        if text != value and any(ord(c) > 127 and not c.isspace() for c in text):
             return text, name
     return None
 
