@@ -86,6 +86,8 @@ CASES = [
      "line reads …oxelosund,Oxelösund,Oxelösund", "iconv -f CP1252 -t UTF-8"),
     ("towns/windows-1250.csv", 2, None, "encoding", "probably Windows-1250 (Central European), in which this "
      "line reads …koszeg,Kőszeg,Kőszeg", "CSV UTF-8"),
+    ("towns/utf-8-with-a-stray-byte.csv", 2, None, "encoding", "byte 0xe4 on line 2, column 183 cannot be read",
+     "save the file as UTF-8; do not convert the whole file"),
     ("towns/utf-16.csv", None, None, "encoding", "UTF-16", "CSV UTF-8"),
     ("towns/utf-16-without-bom.csv", None, None, "encoding", "UTF-16 without a byte-order mark",
      "CSV UTF-8"),
@@ -117,6 +119,11 @@ CASES = [
      "missing or extra comma"),
     ("towns/control-character.lines.csv", "@", "native_name", "control-character", "invisible control character",
      "retype"),
+    ("towns/mojibake-latin-1.cells.csv", "@", "native_name", "mojibake", "UTF-8 read as Windows-1252",
+     "write 'Oxelösund'"),
+    ("towns/mojibake-latin-2.cells.csv", "@", "name", "mojibake", "UTF-8 read as Latin-2", "write 'Oxelösund'"),
+    ("meetings/mojibake-in-title.cells.csv", "@", "title", "mojibake", "it would read 'Douzelage education "
+     "meeting at the Café européen'", "save it as UTF-8"),
     ("towns/duplicate-id.append.csv", "@", "id", "primary-key", "repeats the key", "own id"),
     # one cell
     ("towns/decimal-comma-quoted.cells.csv", "@", "latitude", "decimal-comma", "decimal comma", "58.66667"),
@@ -368,3 +375,15 @@ def test_a_claim_on_a_table_with_a_two_column_key_names_its_row_by_both_values(s
     assert [c["record"] for c in model.rows("claims", "table_name = 'meeting_towns'")] == \
         ["general-meeting-2018-oxelosund/oxelosund"]
     model.close()
+
+
+def test_a_utf8_file_converted_as_if_it_were_latin_2_is_refused_as_mojibake(sources_copy):
+    """What following a wrong `iconv -f ISO8859-2` hint did to a UTF-8 file (issue 12): every "ö" became
+    "Ăś", and the build said valid. Now each such cell is named, with the text it should read."""
+    path = sources_copy / "towns.csv"
+    path.write_bytes(path.read_bytes().decode("iso8859_2").encode("utf-8"))
+    with pytest.raises(DataError) as e:
+        compile_model(sources_copy)
+    found = [p for p in e.value.problems if p.rule == "mojibake"]
+    assert found and all(Path(p.file).name == "towns.csv" and p.column for p in found)
+    assert any("'Oxelösund'" in p.hint for p in found)

@@ -481,3 +481,17 @@ def test_only_server_errors_print_a_traceback():
         except Exception:
             wrapper.get_console().print_exception(show_locals=True)
         assert bool(printed) is prints, error
+
+
+def test_the_per_client_counts_are_shared_by_forked_workers():
+    """The workers are forked after the table is made (scripts/serve.py): what one admits, all see."""
+    import os
+    from scripts.client_limits import MAX_CONCURRENT, ClientTable
+    table, key = ClientTable(), bytes(12) + bytes([192, 0, 2, 7])
+    pid = os.fork()
+    if pid == 0:                                           # a worker takes every slot of the address
+        ok = all(table.admit(key, 1.0)[0] is not None for _ in range(MAX_CONCURRENT))
+        os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    slot, wait, _, _ = table.admit(key, 1.0)              # so another worker refuses the next one
+    assert slot is None and wait >= 1

@@ -2,16 +2,21 @@
 landing page, and the data dictionary for /dictionary.
 
 The files come from the served package folder (Datasette's `downloads` static mount), so the site
-shows exactly what the build wrote: datapackage/dcat/catalogue.{ttl,rdf,jsonld} and the Table Schemas.
+shows exactly what the build wrote: datapackage/dcat/catalogue.{ttl,rdf,jsonld} and the Table Schemas,
+except for the base of its addresses: the build writes the configured base URL, and a site served
+elsewhere ($DOUZELAGE_BASE_URL, else the address served: scripts/serve.py) says its own.
 """
 from __future__ import annotations
 
+import os
+import re
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
 from scripts import dictionary, schema_org
+from scripts.dcat import BASE_URL_ENV
 
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
 
@@ -33,8 +38,17 @@ async def catalogue(datasette, request):
     path = package / "dcat" / f"catalogue.{ext}" if package else None
     if path is None or not path.exists():
         return Response.text("The catalogue has not been built: run `douzelage build`.", status=404)
-    return Response(path.read_text(encoding="utf-8"), content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
+    return Response(rebased(path.read_text(encoding="utf-8")), content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
                     headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"})
+
+
+def rebased(text: str) -> str:
+    """The catalogue with the base URL it was built with replaced by the one served (if set)."""
+    served = os.environ.get(BASE_URL_ENV, "").rstrip("/")
+    built = re.search(r"(https?://[^\s\"'<>]+?)/catalogue\b", text)
+    if not served or built is None or built.group(1) == served:
+        return text
+    return text.replace(built.group(1) + "/", served + "/")
 
 
 @hookimpl
