@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8001
 READY  := $(VENV)/.ready
 
-.PHONY: setup build validate lint check serve test browser bench clean help
+.PHONY: setup build validate lint check serve test browser bench soak clean help
 
 help:                      ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -48,6 +48,9 @@ bench: $(READY)            ## benchmark build, floor, naive pipeline and site (S
 	@command -v wrk >/dev/null 2>&1 && test -x /usr/bin/time || (apt-get update -qq && apt-get install -y -qq wrk time >/dev/null)
 	$(BIN)/python -m compileall -q scripts/douzelage
 	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(RUNS),--runs $(RUNS))
+
+soak: build               ## 3 min on loopback: 50 visitors and 4 hostile clients; writes bench/soak.{json,md} (PHASE=20 to shorten)
+	$(BIN)/python bench/soak.py $(if $(PHASE),--phase $(PHASE))
 
 clean:                     ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache build

@@ -182,8 +182,13 @@ def serve(package: Path, metadata: Path, port: int, host: str, workers: int | No
     for path in (package / DB_FILE, metadata):
         if not path.exists():
             raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
+    from douzelage.serve import PortInUse
     from douzelage.serve import serve as run
-    run(package.resolve(), metadata.resolve(), host, port, workers)
+    try:
+        run(package.resolve(), metadata.resolve(), host, port, workers)
+    except PortInUse as e:
+        click.echo(f"Error: {e}", err=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

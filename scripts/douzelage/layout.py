@@ -12,3 +12,4 @@ DB_FILE = f"{DATABASE_NAME}.db"
 GEOJSON_FILE = "douzelage.geojson"
 ZIP_FILE = "douzelage-datapackage.zip"
 INSPECT_FILE = "inspect-data.json"    # Datasette's row counts of the database (not committed, like the DB)
+BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # overrides site/catalogue.yaml's base_url (the catalogue, served addresses)

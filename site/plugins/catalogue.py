@@ -3,17 +3,22 @@ landing page, and the data dictionary for /dictionary.
 
 Every one is a file the build wrote into the served package folder (Datasette's `downloads` static
 mount): dcat/catalogue.{ttl,rdf,jsonld}, meta/schema-org.jsonld and meta/dictionary.json. The site
-reads them and imports nothing from the build, so it shows exactly what was built.
+reads them and imports nothing from the build, so it shows exactly what was built, except for the base
+of its addresses: the build writes the configured base URL, and a site served elsewhere
+($DOUZELAGE_BASE_URL, else the address served: scripts/douzelage/serve.py) says its own.
 """
 from __future__ import annotations
 
 import json
+import os
+import re
 from functools import lru_cache
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+BASE_URL_ENV = "DOUZELAGE_BASE_URL"     # as douzelage.layout names it (set by `douzelage serve`)
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
 
 
@@ -34,8 +39,17 @@ async def catalogue(datasette, request):
     path = package / "dcat" / f"catalogue.{ext}" if package else None
     if path is None or not path.exists():
         return Response.text("The catalogue has not been built: run `douzelage build`.", status=404)
-    return Response(path.read_text(encoding="utf-8"), content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
+    return Response(rebased(path.read_text(encoding="utf-8")), content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
                     headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"})
+
+
+def rebased(text: str) -> str:
+    """The catalogue with the base URL it was built with replaced by the one served (if set)."""
+    served = os.environ.get(BASE_URL_ENV, "").rstrip("/")
+    built = re.search(r"(https?://[^\s\"'<>]+?)/catalogue\b", text)
+    if not served or built is None or built.group(1) == served:
+        return text
+    return text.replace(built.group(1) + "/", served + "/")
 
 
 @hookimpl
@@ -64,7 +78,7 @@ def extra_template_vars(template, datasette):
         return {}
     if template == "index.html":
         jsonld = _text(package / "meta" / "schema-org.jsonld")   # written script-safe by the build
-        return {"schema_org_jsonld": jsonld.strip() if jsonld else None, "catalogue_url": "/catalogue"}
+        return {"schema_org_jsonld": rebased(jsonld).strip() if jsonld else None, "catalogue_url": "/catalogue"}
     if template == "pages/dictionary.html":
         text = _text(package / "meta" / "dictionary.json")
         return {"data_dictionary": json.loads(text) if text else None}

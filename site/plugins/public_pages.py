@@ -4,11 +4,13 @@ project, and one search box.
 Datasette's own pages are made for people who know tables; these read the same database and present it
 with human labels and dates written for people. Every query they run is named in site/site.yaml (the
 `pages` section; the search page runs the `search` canned query, so the search API and the page agree);
-this module keeps only the routes and the formatting for people.
+this module keeps only the routes and the formatting for people. It reads the files the build wrote and
+imports nothing from the build.
 """
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -18,6 +20,8 @@ import yaml
 from datasette import hookimpl
 from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
+from markupsafe import Markup, escape
+
 
 SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 
@@ -46,6 +50,13 @@ def human_dates(start, end) -> str:
     if s.year == e.year:
         return f"{s.day} {s:%B} – {e.day} {e:%B} {e.year}"
     return f"{human_date(start)} – {human_date(end)}"
+
+
+def meeting_when(start, end, year=None) -> str:
+    """A meeting's dates; where the sources give only its year, the year and that the dates are not known."""
+    if not start and year:
+        return f"{year}, dates not known"
+    return human_dates(start, end)
 
 
 def year_range(start, end) -> str:
@@ -88,6 +99,94 @@ def membership_text(town: dict, membership: dict | None) -> str:
     return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
 
 
+PAST_PLANNED = "announced; no source says it took place"
+
+
+def status_text(status: str, start_date=None, end_date=None, year=None, today: date | None = None) -> str:
+    """Whether a meeting took place, saying no more than the sources: 'held'; 'planned' while its date is
+    ahead (or not known); once the date has passed with no report of the event, that it was announced."""
+    if status != "planned":
+        return status
+    today = today or date.today()
+    last = end_date or start_date
+    if last:
+        past = date.fromisoformat(last) < today
+    else:
+        past = year is not None and year < today.year
+    return PAST_PLANNED if past else "planned"
+
+
+def towns_named_text(named: int, represented) -> str:
+    """How many towns the sources name beside how many were represented, and what is not known."""
+    if represented is None:
+        return (f"The sources name {named} town{'s' if named != 1 else ''} that took part; how many towns were "
+                "represented in all is not known.") if named else \
+            "No source read lists the towns that took part, nor how many were represented."
+    if named == 0:
+        return f"{represented} towns were represented; no source read names them."
+    if named < represented:
+        return (f"The sources name {named} of the {represented} towns represented; the rest are not named in any "
+                "source read.")
+    if named == represented:
+        return f"{represented} towns were represented, and the sources name them all."
+    return (f"The sources name {named} towns, host included; the source of the figure counts {represented} towns "
+            "represented.")
+
+
+_SOURCE_ID = re.compile(r"(?<![\w.-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
+_COLUMN = re.compile(r"(?<![\w.])[a-z]+(?:_[a-z]+)+(?![\w])")
+
+
+def _column_titles(datasette) -> dict[str, str]:
+    """Each column written with underscores, as a word a person reads: its title in the Table Schemas of
+    the served package's datapackage.json (the file the build wrote)."""
+    folder = dict(datasette.static_mounts or []).get("downloads")
+    path = Path(folder) / "datapackage.json" if folder else None
+    if path is None or not path.is_file():
+        return {}
+    stat = path.stat()
+    return _titles_of(path, stat.st_size, stat.st_mtime_ns)
+
+
+@lru_cache(maxsize=2)
+def _titles_of(path: Path, size: int, mtime_ns: int) -> dict[str, str]:
+    titles: dict[str, str] = {}
+    for r in json.loads(path.read_text(encoding="utf-8"))["resources"]:
+        for f in r.get("schema", {}).get("fields", []):
+            if "_" in f["name"]:
+                titles.setdefault(f["name"], f["title"][:1].lower() + f["title"][1:])
+    return titles
+
+
+async def _public_notes(db, rows: list[dict], key: str = "note") -> None:
+    """Give each row `<key>_html`: its note as the public reads it. A source named by its id becomes a link
+    titled by the source; a column named as in the files becomes its title; the rest is escaped text."""
+    texts = [r.get(key) or "" for r in rows]
+    wanted = sorted({m for t in texts for m in _SOURCE_ID.findall(t)})
+    sources = {r["id"]: r for r in await _rows(db, "public_note_sources",
+        {"ids": json.dumps(wanted)})} if wanted else {}
+    titles = _column_titles(db.ds)
+
+    def cited(match) -> str:
+        s = sources.get(match.group(0))
+        if s is None:
+            return str(escape(match.group(0)))
+        return f'<a href="{escape(s["url"])}">{escape(s["title"])}</a>' if s["url"] else str(escape(s["title"]))
+
+    for r, text in zip(rows, texts):
+        out, at = [], 0
+        for m in _SOURCE_ID.finditer(text):
+            out.append(_words(text[at:m.start()], titles))
+            out.append(cited(m))
+            at = m.end()
+        out.append(_words(text[at:], titles))
+        r[f"{key}_html"] = Markup("".join(out))
+
+
+def _words(text: str, titles: dict[str, str]) -> str:
+    return str(escape(_COLUMN.sub(lambda m: titles.get(m.group(0), m.group(0)), text)))
+
+
 def page_queries() -> dict[str, str]:
     """The SQL of the public pages, by name: the `pages` section of site/site.yaml (read once per version)."""
     stat = SITE_YAML.stat()
@@ -106,7 +205,13 @@ async def _rows(db, name: str, params: dict | None = None) -> list[dict]:
 
 async def _claims(db, table: str, record: str) -> list[dict]:
     """What each source says about one record, where sources differ; the value used first."""
-    return await _rows(db, "claims", {"table": table, "record": record})
+    claims = await _rows(db, "claims",
+                         {"table": table, "record": record})
+    titles = _column_titles(db.ds)
+    for c in claims:
+        c["field_title"] = titles.get(c["field"], c["field"])
+    await _public_notes(db, claims)
+    return claims
 
 
 async def _not_found(datasette, request, title: str, message: str) -> Response:
@@ -131,11 +236,12 @@ async def landing(datasette) -> dict:
     timeline: dict[str, list] = {}
     undated = []
     for m in meetings:
-        m["when"] = human_dates(m["start_date"], m["end_date"])
+        m["when"] = meeting_when(m["start_date"], m["end_date"], m["year"])
+        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"])
         m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
         m["host_url"] = datasette.urls.path(f"/town/{m['host']}") if m["host"] else None
-        if m["start_date"]:
-            timeline.setdefault(m["start_date"][:4], []).append(m)
+        if m["start_date"] or m["year"]:
+            timeline.setdefault(m["start_date"][:4] if m["start_date"] else str(m["year"]), []).append(m)
         else:
             undated.append(m)
     queries = await datasette.get_canned_queries(db.name, None)
@@ -179,8 +285,11 @@ async def town_page(request, datasette):
     sources = await _rows(db, "town_sources", {"id": town_id})
     claims = await _claims(db, "towns", town_id)
     for m in hosted + attended:
-        m["when"] = human_dates(m["start_date"], m["end_date"])
+        m["when"] = meeting_when(m["start_date"], m["end_date"], m.get("year"))
         m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
+    for m in hosted:
+        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"])
+    await _public_notes(db, [town])
     for p in projects:
         p["url"] = datasette.urls.path(f"/project/{p['id']}")
         p["years"] = year_range(p["start_year"], p["end_year"])
@@ -217,10 +326,13 @@ async def meeting_page(request, datasette):
     meeting = found[0]
     towns = await _rows(db, "meeting_towns", {"id": meeting_id, "host": meeting["host"]})
     claims = await _claims(db, "meetings", meeting_id)
+    await _public_notes(db, [meeting])
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {
-        "meeting": meeting, "when": human_dates(meeting["start_date"], meeting["end_date"]),
+        "meeting": meeting, "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"]),
+        "status_text": status_text(meeting["status"], meeting["start_date"], meeting["end_date"], meeting["year"]),
+        "towns_named_text": towns_named_text(len(towns), meeting["towns_represented"]),
         "towns": towns, "claims": claims,
         "host_url": datasette.urls.path(f"/town/{meeting['host']}") if meeting["host"] else None,
         "row_url": _row_url(datasette, db, "meetings", meeting_id),
@@ -240,6 +352,7 @@ async def project_page(request, datasette):
     project = found[0]
     towns = await _rows(db, "project_towns", {"id": project_id})
     claims = await _claims(db, "projects", project_id)
+    await _public_notes(db, [project])
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {

@@ -126,3 +126,31 @@ def test_the_skip_link_takes_the_keyboard_to_the_content(page, site_url):
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+def test_a_meeting_page_reads_true_to_a_person(page, site_url, screenshots):
+    """What the sources name beside what was represented; a note's source as a link titled by the source."""
+    page.goto(site_url + "/meeting/general-meeting-2018-oxelosund", wait_until="domcontentloaded")
+    said = page.locator("p.towns-named").inner_text()
+    assert said == "The sources name 1 of the 27 towns represented; the rest are not named in any source read."
+    note = page.locator("dt:has-text('Note') + dd")
+    link = note.get_by_role("link", name="GM Newsletter 1")
+    assert link.get_attribute("href") == "https://douzelage.eu/gm-newsletter-1/"
+    assert "douzelage-eu-gm-newsletter-1-2018" not in page.locator("main").inner_text()
+    assert "workshop_participants" not in page.locator("main").inner_text()
+    page.screenshot(path=screenshots / "meeting-oxelosund-2018.png", full_page=True)
+
+
+def test_a_past_meeting_still_planned_reads_as_announced(page, site_url):
+    page.goto(site_url + "/meeting/general-meeting-2003-holstebro", wait_until="domcontentloaded")
+    assert page.locator("dt:has-text('Status') + dd").inner_text() == "announced; no source says it took place"
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    tags = page.locator("li:has(a:has-text('Holstebro (autumn 2003)')) .tag")
+    assert tags.inner_text() == "announced; no source says it took place"
+
+
+def test_the_coverage_page_says_none_known_for_a_year_with_no_known_general_meeting(page, site_url):
+    page.goto(site_url + "/coverage", wait_until="domcontentloaded")
+    row = page.locator("tr.no-general-meeting").first
+    assert row.locator("td").nth(2).inner_text() == "none known"
+    assert "none held" not in page.locator("body").inner_text()

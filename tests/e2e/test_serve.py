@@ -42,13 +42,16 @@ def workers(pid: int) -> list[int]:
 
 def test_the_other_worker_answers_while_one_runs_a_slow_query(server):
     """The kernel spreads new connections over the workers by a hash of their addresses, so of a dozen
-    fresh connections some land on the worker that is free (all twelve on the busy one: 1 in 4,096)."""
+    fresh connections some land on the worker that is free (all twelve on the busy one: 1 in 4,096).
+    Each comes from an address of its own (127.0.0.x): twelve at once from one address would be more
+    than one client may ask at once (scripts/client_limits.py)."""
     proc, base = server
     assert len(workers(proc.pid)) == 2
     done = {}
 
     def get(name, path, params=None):
-        with httpx.Client() as client:             # a connection of its own
+        address = f"127.0.0.{100 + name}" if isinstance(name, int) else "127.0.0.99"
+        with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as client:  # a connection of its own
             r = client.get(base + path, params=params, timeout=30)
         done[name] = (time.monotonic(), r.status_code)
 

@@ -63,6 +63,19 @@ def test_the_text_report_counts_problems_and_files(sources_copy):
     assert result.stderr.endswith("2 problem(s) in 1 file(s); nothing was written.\n")
 
 
+@pytest.mark.parametrize("fixture", ["claims/value-impossible-date.append.csv",
+                                     "claims/preferred-differs-from-table.cells.csv"])
+def test_a_bad_claim_fails_the_build_and_nothing_is_published(sources_copy, tmp_path, fixture):
+    out, metadata = tmp_path / "out", tmp_path / "metadata.json"
+    assert run("build", "--sources", str(sources_copy), "--out", str(out), "--metadata", str(metadata)).returncode == 0
+    before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    apply_fixture(FIXTURES / fixture, sources_copy)
+    result = run("build", "--sources", str(sources_copy), "--out", str(out), "--metadata", str(metadata))
+    assert result.returncode == 1
+    assert "claims.csv, row " in result.stderr and "how to fix:" in result.stderr
+    assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
+
+
 def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, tmp_path):
     apply_fixture(FIXTURES / "towns/decomposed-unicode.cells.csv", sources_copy)
     result = run("build", "--sources", str(sources_copy), "--out", str(tmp_path / "out"),

@@ -86,6 +86,8 @@ CASES = [
      "line reads …oxelosund,Oxelösund,Oxelösund", "iconv -f CP1252 -t UTF-8"),
     ("towns/windows-1250.csv", 2, None, "encoding", "probably Windows-1250 (Central European), in which this "
      "line reads …koszeg,Kőszeg,Kőszeg", "CSV UTF-8"),
+    ("towns/utf-8-with-a-stray-byte.csv", 2, None, "encoding", "byte 0xe4 on line 2, column 183 cannot be read",
+     "save the file as UTF-8; do not convert the whole file"),
     ("towns/utf-16.csv", None, None, "encoding", "UTF-16", "CSV UTF-8"),
     ("towns/utf-16-without-bom.csv", None, None, "encoding", "UTF-16 without a byte-order mark",
      "CSV UTF-8"),
@@ -117,6 +119,11 @@ CASES = [
      "missing or extra comma"),
     ("towns/control-character.lines.csv", "@", "native_name", "control-character", "invisible control character",
      "retype"),
+    ("towns/mojibake-latin-1.cells.csv", "@", "native_name", "mojibake", "UTF-8 read as Windows-1252",
+     "write 'Oxelösund'"),
+    ("towns/mojibake-latin-2.cells.csv", "@", "name", "mojibake", "UTF-8 read as Latin-2", "write 'Oxelösund'"),
+    ("meetings/mojibake-in-title.cells.csv", "@", "title", "mojibake", "it would read 'Douzelage education "
+     "meeting at the Café européen'", "save it as UTF-8"),
     ("towns/duplicate-id.append.csv", "@", "id", "primary-key", "repeats the key", "own id"),
     # one cell
     ("towns/decimal-comma-quoted.cells.csv", "@", "latitude", "decimal-comma", "decimal comma", "58.66667"),
@@ -176,6 +183,31 @@ CASES = [
     ("sources/kind-unknown.cells.csv", "@", "kind", "enum", "not one of the allowed values", "encyclopedia"),
     ("meeting_towns/role-unknown.cells.csv", "@", "role", "enum", "not one of the allowed values",
      "host, participant"),
+    # claims are data: about a row and a column that exist, a value of that column, in step with the table
+    ("claims/table-not-published.append.csv", "@", "table_name", "enum", "not one of the allowed values",
+     "did you mean 'towns'?"),
+    ("claims/record-unknown.append.csv", "@", "record", "claim-record", "matches no row of the towns table",
+     "check the spelling"),
+    ("claims/record-half-of-a-composite-key.append.csv", "@", "record", "claim-record",
+     "matches no row of the meeting_towns table", "write the key as meeting/town"),
+    ("claims/field-unknown.append.csv", "@", "field", "claim-field", "is not a column of the towns table",
+     "use a column of sources/towns.csv"),
+    ("claims/value-impossible-date.append.csv", "@", "value", "type", "is not a real calendar date",
+     "check the day and month"),
+    ("claims/value-negative-count.append.csv", "@", "value", "minimum", "is below the minimum 0",
+     "must be at least 0"),
+    ("claims/value-position-malformed.append.csv", "@", "value", "position", "latitude,longitude",
+     "separated by a comma"),
+    ("claims/two-preferred.cells.csv", "@", "preferred", "claim-preferred-twice",
+     "second preferred claim on the participants of meetings general-meeting-2018-oxelosund", "mark only"),
+    ("claims/preferred-differs-from-table.cells.csv", "@", "value", "claim-differs-from-table",
+     "is preferred, but the table has 34 for the number of meetings general-meeting-2009-altea (", "agree"),
+    ("claims/preferred-differs-from-derived-value.append.csv", "@", "value", "claim-differs-from-table",
+     "the table has 1998 for the joined of towns oxelosund (the build derives it", "agree"),
+    ("claims/none-preferred-table-value-not-claimed.append.csv", "@", "value", "claim-unclaimed-value",
+     "the table's value 10870 (", "leave the table's cell blank"),
+    ("claims/none-preferred-without-a-note.append.csv", "@", "note", "claim-note", "none says why in its note",
+     "say in the note why"),
 ]
 
 # The rules of the domain (rules.py). Rule names and wording are not fixed yet, so a case passes when a
@@ -224,6 +256,34 @@ def test_a_broken_rule_of_the_domain_is_reported(sources_copy, fixture, what, re
         here = Path(p.file).name == file and p.row == changed
         return bool(re.search(what, text, re.IGNORECASE)) and (here or any(r in text for r in records))
     assert any(says_it(p) for p in problems), _describe(problems)
+
+
+@pytest.mark.parametrize("cell", ["meetings/date-impossible.cells.csv",
+                                  "meetings/participants-thousands-separator.cells.csv"])
+def test_a_bad_claim_value_gets_the_message_a_bad_cell_of_its_column_gets(tmp_path, cell):
+    """The claim's value is cast by the Table Schema of the column it is about, not by a second set of rules:
+    the same text, as a cell of meetings.csv and as a claim on that column, gets the same rule, words and hint."""
+    from douzelage.layout import SOURCES
+    [change] = csv.DictReader(io.StringIO((FIXTURES / cell).read_text(encoding="utf-8")))
+    column = next(c for c in change if c != "id")
+    claim = tmp_path / "fixtures" / "claims" / "same-text.append.csv"
+    claim.parent.mkdir(parents=True)
+    out = io.StringIO(newline="")
+    csv.writer(out, lineterminator="\n").writerows([
+        ["table_name", "record", "field", "value", "source", "preferred", "note"],
+        ["meetings", change["id"], column, change[column], "wikipedia-en-douzelage", "false", "The same text."]])
+    claim.write_text(out.getvalue(), encoding="utf-8")
+    said = []
+    for i, fixture in enumerate([FIXTURES / cell, claim]):
+        folder = tmp_path / str(i)
+        shutil.copytree(SOURCES, folder)
+        apply_fixture(fixture, folder)
+        with pytest.raises(DataError) as e:
+            compile_model(folder)
+        [p] = e.value.problems
+        assert p.column == (column if i == 0 else "value")
+        said.append((p.rule, p.message, p.hint))
+    assert said[0] == said[1]
 
 
 def test_every_fixture_file_has_a_case():
@@ -307,3 +367,25 @@ def test_blank_lines_between_rows_are_skipped_and_rows_keep_their_own_line_numbe
         compile_model(sources_copy)
     [p] = [p for p in e.value.problems if p.file.endswith("meetings.csv")]
     assert (p.column, p.row) == ("kind", changed + 3)
+
+
+def test_a_claim_on_a_table_with_a_two_column_key_names_its_row_by_both_values(sources_copy):
+    with open(sources_copy / "claims.csv", "a", encoding="utf-8") as f:
+        f.write("meeting_towns,general-meeting-2018-oxelosund/oxelosund,role,host,oxelosund-se-douzelage-2018-sv,true,"
+                "The host municipality's page.\n")
+    model = compile_model(sources_copy)
+    assert [c["record"] for c in model.rows("claims", "table_name = 'meeting_towns'")] == \
+        ["general-meeting-2018-oxelosund/oxelosund"]
+    model.close()
+
+
+def test_a_utf8_file_converted_as_if_it_were_latin_2_is_refused_as_mojibake(sources_copy):
+    """What following a wrong `iconv -f ISO8859-2` hint did to a UTF-8 file (issue 12): every "ö" became
+    "Ăś", and the build said valid. Now each such cell is named, with the text it should read."""
+    path = sources_copy / "towns.csv"
+    path.write_bytes(path.read_bytes().decode("iso8859_2").encode("utf-8"))
+    with pytest.raises(DataError) as e:
+        compile_model(sources_copy)
+    found = [p for p in e.value.problems if p.rule == "mojibake"]
+    assert found and all(Path(p.file).name == "towns.csv" and p.column for p in found)
+    assert any("'Oxelösund'" in p.hint for p in found)

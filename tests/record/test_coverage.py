@@ -54,19 +54,19 @@ def test_a_missing_number_sits_in_the_years_between_its_numbered_neighbours(pack
 
 def test_a_numbered_meeting_without_a_year_is_shown_where_its_number_puts_it(package):
     by_year = {int(r["year"]): r for r in rows(package, "coverage_years")}
-    assert "45" in by_year[2020]["numbers_undated"] and not by_year[2018]["numbers_undated"]
+    assert "3 Bellagio" in by_year[1992]["numbers_undated"] and not by_year[2018]["numbers_undated"]  # 1st 1991, 10th 1996
     assert "49 Preveza" in by_year[2024]["numbers_undated"]                            # after the 48th, 2024
 
 
 def test_missing_figures_are_listed_per_meeting(package):
     by_year = {int(r["year"]): r for r in rows(package, "coverage_years")}
-    assert "general-meeting-2009-altea: dates, participants" in by_year[2009]["missing_figures"]
+    assert "general-meeting-2010-susice: dates, participants, towns represented" in by_year[2010]["missing_figures"]
     assert by_year[2017]["missing_figures_count"] == "0"          # Bad Kötzting: dates, 160 people, 27 towns
 
 
 def test_years_without_a_general_meeting_are_flagged(package):
     flags = {int(r["year"]): r["general_meeting_known"] for r in rows(package, "coverage_years")}
-    assert flags[2008] == "true" and flags[2021] == "false"
+    assert flags[2008] == "true" and flags[2013] == "false"
 
 
 def test_the_town_report_names_each_blank_field(package):
@@ -114,3 +114,13 @@ def test_a_real_datasette_process_serves_the_coverage_page(site_url):
     assert r.status_code == 200 and "Numbers missing from the sequence" in r.text
     plugins = httpx.get(f"{site_url}/-/plugins.json", timeout=10).json()
     assert "datasette-template-sql" in {p["name"] for p in plugins}
+
+
+async def test_the_coverage_page_says_none_known_not_none_held_for_years_without_a_known_general_meeting(ds, package):
+    """General Meetings were held in most such years; the record just does not know them."""
+    html = (await ds.client.get("/coverage")).text
+    unknown = [r["year"] for r in rows(package, "coverage_years") if r["general_meeting_known"] == "false"]
+    assert unknown and "none held" not in html
+    cells = re.findall(r"<tr class=\"no-general-meeting\">\s*<td>(\d{4})</td>.*?</td>\s*<td>([^<]*)</td>", html, re.S)
+    assert [year for year, _ in cells] == unknown
+    assert {said for _, said in cells} == {"none known"}

@@ -42,6 +42,12 @@ DIFFERENCES = {
                                         "of 10^20, which frictionless (Python integers) accepts",
     "towns/spaces-around-values.lines.csv": "the build trims spaces around a value and says so in a notice "
                                             "(spreadsheets add them); frictionless rejects such a number",
+    # A claim's value is a string column to frictionless; the build casts it by the Table Schema of the
+    # column the claim is about (table_name, field), which a Table Schema cannot express.
+    "claims/value-impossible-date.append.csv": "the build reads the claim's value as a meetings.start_date, a "
+                                               "date, so 2018-02-30 is refused; to frictionless it is a string",
+    "claims/value-negative-count.append.csv": "the build reads the claim's value as meetings.participants, a "
+                                              "count of at least 0; to frictionless it is a string",
 }
 
 # a listed difference that goes away fails too (strict): then its entry should go

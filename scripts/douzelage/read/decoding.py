@@ -3,7 +3,14 @@
 Spreadsheets save CSV in the computer's local encoding unless told otherwise, or save a workbook under a
 .csv name. The person needs to know which encoding it was (so they can re-save or re-encode it), so a
 file that is not UTF-8 is named as the single-byte encoding it most probably is, with the offending line
-as it reads in that encoding. A UTF-8 byte-order mark is harmless and dropped.
+as it reads in that encoding, and the command that converts it. A UTF-8 byte-order mark is harmless and
+dropped.
+
+That hint is only given when it is true: the whole file must decode in that encoding to text that
+encodes back to the same bytes, and the file must hold no UTF-8 at all. A UTF-8 file with one stray
+byte decodes in any single-byte encoding too, and converting it would turn every other accented letter
+into mojibake ("ö" into "Ăś"), so for such a file the message gives the bad byte's line and column and
+says to fix that character and keep the file UTF-8.
 """
 from __future__ import annotations
 
@@ -72,14 +79,37 @@ def _guess_encoding(data: bytes) -> str:
     return best
 
 
+def _round_trips(data: bytes, codec: str) -> bool:
+    try:
+        return data.decode(codec).encode(codec) == data
+    except (UnicodeDecodeError, UnicodeEncodeError):
+        return False
+
+
+def _holds_utf8(data: bytes) -> bool:
+    """Whether the file has UTF-8 multi-byte characters besides its bad bytes."""
+    return any(ord(c) > 127 and c != "\ufffd" for c in data.decode("utf-8", errors="replace"))
+
+
 def _encoding_problem(data: bytes, e: UnicodeDecodeError, file: str) -> Problem:
-    codec = _guess_encoding(data)
-    name = _ENCODING_NAMES.get(codec, codec)
     start = data.rfind(b"\n", 0, e.start) + 1
+    line = data[: e.start].count(b"\n") + 1
+    utf8 = _holds_utf8(data)
+    codec = None if utf8 else _guess_encoding(data)
+    if codec is None or not _round_trips(data, codec):
+        end = data.find(b"\n", e.start)
+        text = data[start:end if end != -1 else len(data)].rstrip(b"\r").decode("utf-8", errors="replace")
+        col = len(data[start:e.start].decode("utf-8", errors="replace")) + 1
+        return Problem(file, line, None, None, "encoding",
+                       f"is not valid UTF-8: byte {data[e.start]:#04x} on line {line}, column {col} cannot be read "
+                       f"(…{text[max(0, col - 21):col + 19]}…, shown as �)"
+                       + ("; the rest of the file is UTF-8" if utf8 else ""),
+                       f"retype the character at line {line}, column {col} and save the file as UTF-8; do not "
+                       "convert the whole file to another encoding, which would change every other accented letter")
+    name = _ENCODING_NAMES.get(codec, codec)
     end = data.find(b"\n", e.start)
     shown = data[start:end if end != -1 else len(data)].rstrip(b"\r").decode(codec, errors="replace")
     col = len(data[start:e.start].decode(codec, errors="replace"))
-    line = data[: e.start].count(b"\n") + 1
     return Problem(file, line, None, None, "encoding",
                    f"is not UTF-8 (byte {data[e.start]:#04x} on line {line}); it is probably {name}, "
                    f"in which this line reads …{shown[max(0, col - 20):col + 20]}…",

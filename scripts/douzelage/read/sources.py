@@ -31,6 +31,17 @@ from douzelage.descriptor import field_names, fields
 csv.field_size_limit(1 << 26)        # a long note or report cell is data, not an error (64 MiB per cell)
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_MOJIBAKE_CODECS = {"cp1252": "Windows-1252 or Latin-1", "latin_1": "Latin-1", "iso8859_2": "Latin-2 (ISO-8859-2)",
+                    "cp1250": "Windows-1250"}
+
+
+def _read_as(byte_range: range) -> str:
+    return re.escape("".join(sorted({bytes([b]).decode(c, errors="ignore") for b in byte_range
+                                     for c in _MOJIBAKE_CODECS} - {""})))
+
+
+# The lead byte of a UTF-8 character followed by a continuation byte, as read in those encodings ("Ã¶")
+_MOJIBAKE_LEAD = re.compile(f"[{_read_as(range(0xC2, 0xF5))}][{_read_as(range(0x80, 0xC0))}]")
 _NUMERIC_TYPES = {"integer", "number", "year"}
 
 
@@ -79,6 +90,8 @@ class RawTable:
                 if _CONTROL.search(row):
                     self._control_characters(found, start, cells)
                     continue
+                if not row.isascii() and _MOJIBAKE_LEAD.search(row):
+                    self._mojibake(found, start, cells)
                 if " ," in row or ", " in row or row[:1].isspace() or row[-1:].isspace() or "\t" in row:
                     trimmed += [(start, n) for n, c in zip(self.header, cells) if c != c.strip() and c.strip()]
                 yield start, cells
@@ -106,6 +119,33 @@ class RawTable:
                 found.problems.append(Problem(self.file, line, name, value.strip(), "control-character",
                                              f"contains an invisible control character ({control.group()!r})",
                                              "retype the value; it may have come from a copy and paste"))
+
+
+    def _mojibake(self, found: Found, line: int, cells: list[str]) -> None:
+        """Text that is UTF-8 read as a single-byte encoding ("Ã¶" for "ö"): it was converted twice."""
+        for name, value in zip(self.header, cells):
+            meant = mojibake_of(value)
+            if meant is not None:
+                text, codec = meant
+                found.problems.append(Problem(self.file, line, name, value.strip(), "mojibake",
+                                             f"looks like UTF-8 read as {codec} (mojibake): it would read "
+                                             f"{text.strip()!r}",
+                                             f"write {text.strip()!r}; if the whole file looks like this, take it "
+                                             "from before it was converted and save it as UTF-8"))
+
+
+def mojibake_of(value: str) -> tuple[str, str] | None:
+    """(the text meant, the encoding it was misread as) if value is mojibake, else None."""
+    if not _MOJIBAKE_LEAD.search(value):
+        return None
+    for codec, name in _MOJIBAKE_CODECS.items():
+        try:
+            text = value.encode(codec).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            continue
+        if text != value and any(ord(c) > 127 and not c.isspace() for c in text):
+            return text, name
+    return None
 
 
 def source_columns(table: str) -> list[str]:

@@ -26,11 +26,10 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
 from douzelage.write import changelog
 from douzelage.descriptor import TABLES
-from douzelage.layout import DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, ZIP_FILE
+from douzelage.layout import BASE_URL_ENV, DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, ZIP_FILE
 from douzelage.files import load_yaml, read_only, sha256
 
 CONFIG = SITE / "catalogue.yaml"
-BASE_URL_ENV = "DOUZELAGE_BASE_URL"
 DCAT_DIR = "dcat"
 FORMATS = {"catalogue.ttl": "turtle", "catalogue.rdf": "xml", "catalogue.jsonld": "json-ld"}
 
