@@ -20,6 +20,8 @@ The pipeline runs one way; pipeline.py says the order, each stage is a module wi
     publish.py                 run the stages into a scratch folder (the writers start while the rules run),
                                then swap the new datapackage/ in at once
     serve.py                   serve the built site: Datasette in one worker process per core (reads files)
+    serving/   client_limits.py   per-address limits shared by the workers; http_protocol.py bounded HTTP
+               http_log.py        heads; one short log line per refusal
     cli.py, __main__.py        the `douzelage` command (`python -m douzelage --help`)
     layout.py, problems.py, files.py, parallel.py, forking.py, geo.py   paths, problems, shared helpers
 """
