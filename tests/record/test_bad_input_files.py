@@ -373,7 +373,7 @@ def test_a_claim_on_a_table_with_a_two_column_key_names_its_row_by_both_values(s
     with open(sources_copy / "claims.csv", "a", encoding="utf-8") as f:
         f.write("meeting_towns,general-meeting-2018-oxelosund/oxelosund,role,host,oxelosund-se-douzelage-2018-sv,true,"
                 "The host municipality's page.\n")
-    model = compile_model(sources_copy)
+    model = compile_model(sources_copy).model
     assert [c["record"] for c in model.rows("claims", "table_name = 'meeting_towns'")] == \
         ["general-meeting-2018-oxelosund/oxelosund"]
     model.close()
