@@ -7,6 +7,7 @@ Foreign keys to tables the build derives (countries) are left out, since the sou
 
 Usage: python bench/floor.py SOURCES_DIR DATABASE
 """
+
 from __future__ import annotations
 
 import csv
@@ -17,9 +18,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from douzelage.descriptor import DERIVED_TABLES  # noqa: E402
+from douzelage.descriptor import (  # noqa: E402
+    DERIVED_TABLES,  # noqa: E402
+    fields,
+    schema,
+)
 from douzelage.read.sources import source_columns, source_tables  # noqa: E402
-from douzelage.descriptor import fields, schema  # noqa: E402
 
 SQL = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "TEXT", "date": "TEXT", "year": "INTEGER"}
 
@@ -50,8 +54,10 @@ def load(folder: Path, db_path: Path) -> int:
             header = next(reader)
             marks = ", ".join("?" * len(header))
             names = ", ".join(f'"{h}"' for h in header)
-            cur = conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
-                                   ([c if c != "" else None for c in r] for r in reader))
+            cur = conn.executemany(
+                f'INSERT INTO "{table}" ({names}) VALUES ({marks})',
+                ([c if c != "" else None for c in r] for r in reader),
+            )
             rows += cur.rowcount
     conn.commit()
     problems = conn.execute("PRAGMA foreign_key_check").fetchall()

@@ -16,6 +16,7 @@ Table Schemas via douzelage.read.sources.source_columns), deterministic from a s
 Every URL is under the reserved .example domain and every source says it is synthetic: none of this is
 a fact about a real place. Usage: python bench/generate.py --towns 1000 --out bench/data/1000/sources
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,14 +39,42 @@ from douzelage.read.sources import source_columns, source_tables  # noqa: E402
 SIZES = [30, 1000, 10_000, 100_000]
 SEED = 2026
 FIRST, LAST = 1991, 2026
-TODAY = dt.date(2026, 6, 30)       # fixed, so that "held" or "planned" does not depend on the clock
+TODAY = dt.date(2026, 6, 30)  # fixed, so that "held" or "planned" does not depend on the clock
 MEETINGS_PER_TOWN = 3
 OTHER_KINDS = ["youth meeting", "education meeting", "music festival", "study visit", "exchange", "other"]
-THEMES = ["Integration in European cities", "Active ageing", "Climate and the local economy", "Youth and democracy",
-          "Rural tourism", "Music without borders", "Water", "Cultural heritage", "Sport and health", "Digital towns"]
+THEMES = [
+    "Integration in European cities",
+    "Active ageing",
+    "Climate and the local economy",
+    "Youth and democracy",
+    "Rural tourism",
+    "Music without borders",
+    "Water",
+    "Cultural heritage",
+    "Sport and health",
+    "Digital towns",
+]
 PROGRAMMES = ["Europe for Citizens", "Erasmus+", "CERV", "Comenius", "Youth in Action", "Interreg"]
-_FOLD = str.maketrans({"ß": "ss", "ø": "o", "Ø": "o", "æ": "ae", "Æ": "ae", "ł": "l", "Ł": "l", "đ": "d", "Đ": "d",
-                       "þ": "th", "Þ": "th", "ð": "d", "ħ": "h", "Ħ": "h", "ı": "i", "'": ""})
+_FOLD = str.maketrans(
+    {
+        "ß": "ss",
+        "ø": "o",
+        "Ø": "o",
+        "æ": "ae",
+        "Æ": "ae",
+        "ł": "l",
+        "Ł": "l",
+        "đ": "d",
+        "Đ": "d",
+        "þ": "th",
+        "Þ": "th",
+        "ð": "d",
+        "ħ": "h",
+        "Ħ": "h",
+        "ı": "i",
+        "'": "",
+    }
+)
 
 
 def slug(text: str) -> str:
@@ -88,6 +117,7 @@ def position(rng: random.Random, code: str) -> tuple[float, float]:
     """A point around one of the country's anchors, redrawn until it lies inside the country as the build's
     own rule sees it (scripts/geo.py), so the synthetic towns pass the 'position in its country' check."""
     from douzelage.geo import km_outside_country
+
     _, spread, _, anchors = COUNTRIES[code]
     for attempt in range(50):
         lat0, lon0 = rng.choice(anchors)
@@ -134,17 +164,36 @@ def generate(n: int, out: Path, seed: int = SEED) -> dict[str, int]:
     rng = random.Random(f"{seed}-{n}")
     w = Writer(out)
     src = lambda id_, title, url, kind, lang="en", **kw: w.row(  # noqa: E731
-        "sources", id=id_, title=title, url=url, kind=kind, language=lang, publisher="Synthetic benchmark data",
-        note=f"Synthetic: made by bench/generate.py (seed {seed}); not a fact about any real place.", **kw)
+        "sources",
+        id=id_,
+        title=title,
+        url=url,
+        kind=kind,
+        language=lang,
+        publisher="Synthetic benchmark data",
+        note=f"Synthetic: made by bench/generate.py (seed {seed}); not a fact about any real place.",
+        **kw,
+    )
 
     _derived_sources(w)
     # Sources every row can cite: a gazetteer per country (positions), minutes per year (meetings).
     for code in sorted(COUNTRIES):
-        src(f"gazetteer-{code.lower()}", f"National gazetteer of {code} (synthetic)",
-            f"https://gazetteer.{code.lower()}.example/", "dataset", COUNTRIES[code][2], published="2024")
+        src(
+            f"gazetteer-{code.lower()}",
+            f"National gazetteer of {code} (synthetic)",
+            f"https://gazetteer.{code.lower()}.example/",
+            "dataset",
+            COUNTRIES[code][2],
+            published="2024",
+        )
     for year in range(FIRST, LAST + 1):
-        src(f"minutes-{year}", f"Minutes of the Douzelage general meeting {year} (synthetic)",
-            f"https://douzelage.example/minutes/{year}", "minutes", published=str(year))
+        src(
+            f"minutes-{year}",
+            f"Minutes of the Douzelage general meeting {year} (synthetic)",
+            f"https://douzelage.example/minutes/{year}",
+            "minutes",
+            published=str(year),
+        )
 
     towns = _towns(n, rng, w, src)
     members = _memberships(towns, n, rng, w)
@@ -156,6 +205,7 @@ def generate(n: int, out: Path, seed: int = SEED) -> dict[str, int]:
 def _derived_sources(w: Writer) -> None:
     """The real rows of the sources that the build's derived tables cite (countries, distances, coverage)."""
     from douzelage.derive import DERIVED_SOURCES
+
     cited = DERIVED_SOURCES
     with open(ROOT / "sources" / "sources.csv", encoding="utf-8", newline="") as f:
         for row in csv.DictReader(f):
@@ -167,11 +217,13 @@ def _towns(n, rng, w, src) -> list[dict]:
     towns, taken = [], set()
     try:
         from pyproj import Transformer
+
         sweref = Transformer.from_crs("EPSG:4326", "EPSG:3006", always_xy=True)
-    except ImportError:             # pragma: no cover - pyproj is a dependency of the project
+    except ImportError:  # pragma: no cover - pyproj is a dependency of the project
         sweref = None
     from douzelage.check.rules import fold
-    names_taken: set[tuple[str, str]] = set()     # one town of a name per country: no 'same town' twice
+
+    names_taken: set[tuple[str, str]] = set()  # one town of a name per country: no 'same town' twice
     for code in allocate(n, rng):
         lang = COUNTRIES[code][2]
         name, native = town_name(rng, lang)
@@ -193,23 +245,47 @@ def _towns(n, rng, w, src) -> list[dict]:
         site = f"https://www.{tid}.{code.lower()}.example/"
         src(f"{tid}-website", f"{native}: official website (synthetic)", site, "municipal website", lang)
         population = int(math.exp(rng.gauss(8.3, 1.2)))
-        row = dict(town, latitude=lat, longitude=lon, position_source=f"gazetteer-{code.lower()}",
-                   position_precision_m=rng.choice([1, 3, 30, 30, 100, 1000]), website=site,
-                   population=population, population_year=rng.randint(2011, 2024), source=f"{tid}-website",
-                   wikidata=f"Q{rng.randint(1000, 99_999_999)}" if rng.random() < 0.5 else None,
-                   geonames=rng.randint(100_000, 12_000_000) if rng.random() < 0.3 else None,
-                   note=f"{name} in {native}." if rng.random() < 0.1 else None)
+        row = dict(
+            town,
+            latitude=lat,
+            longitude=lon,
+            position_source=f"gazetteer-{code.lower()}",
+            position_precision_m=rng.choice([1, 3, 30, 30, 100, 1000]),
+            website=site,
+            population=population,
+            population_year=rng.randint(2011, 2024),
+            source=f"{tid}-website",
+            wikidata=f"Q{rng.randint(1000, 99_999_999)}" if rng.random() < 0.5 else None,
+            geonames=rng.randint(100_000, 12_000_000) if rng.random() < 0.3 else None,
+            note=f"{name} in {native}." if rng.random() < 0.1 else None,
+        )
         if code == "SE" and sweref is not None and rng.random() < 0.2:
             x, y = sweref.transform(lon, lat)
             row.update(latitude=None, longitude=None, source_crs="EPSG:3006", source_x=round(x), source_y=round(y))
         w.row("towns", **row)
-        if rng.random() < 0.05:        # a disputed population: both figures kept, the website's preferred
+        if rng.random() < 0.05:  # a disputed population: both figures kept, the website's preferred
             other = int(population * rng.uniform(0.8, 1.2))
             if other != population:
-                w.row("claims", table_name="towns", record=tid, field="population", value=population,
-                      source=f"{tid}-website", preferred=True, note="The town's own figure is the newer one.")
-                w.row("claims", table_name="towns", record=tid, field="population", value=other,
-                      source=f"gazetteer-{code.lower()}", preferred=False, note="Older census figure.")
+                w.row(
+                    "claims",
+                    table_name="towns",
+                    record=tid,
+                    field="population",
+                    value=population,
+                    source=f"{tid}-website",
+                    preferred=True,
+                    note="The town's own figure is the newer one.",
+                )
+                w.row(
+                    "claims",
+                    table_name="towns",
+                    record=tid,
+                    field="population",
+                    value=other,
+                    source=f"gazetteer-{code.lower()}",
+                    preferred=False,
+                    note="Older census figure.",
+                )
         towns.append(town)
     return towns
 
@@ -219,7 +295,7 @@ def _memberships(towns, n, rng, w) -> list[tuple[int, int, str]]:
     by_country: dict[str, list[str]] = {}
     for t in towns:
         by_country.setdefault(t["country"], []).append(t["id"])
-    most = 1 + int(1.5 * math.log10(max(n, 30) / 30))          # 1 at 30 towns, 6 at 100,000
+    most = 1 + int(1.5 * math.log10(max(n, 30) / 30))  # 1 at 30 towns, 6 at 100,000
     periods = []
     for code in MEMBER_COUNTRIES:
         candidates = by_country.get(code, [])
@@ -236,12 +312,18 @@ def _memberships(towns, n, rng, w) -> list[tuple[int, int, str]]:
             if left is not None and left < joined:
                 continue
             founder = joined == 1991 and code in FOUNDERS
-            row = dict(id=f"{town}-{joined}", town=town, joined=joined, left=left, founder=founder,
-                       source=f"minutes-{joined}")
-            if not founder and rng.random() < 0.1:    # the year is not stated: a range from the minutes
-                earliest = max(joined - 2, start) if i == 0 else joined   # never before the previous left
-                row.update(id=f"{town}-unknown", joined=None, joined_earliest=earliest, joined_latest=joined,
-                           note=f"In the {joined} member list; not in the {earliest - 1} one.")
+            row = dict(
+                id=f"{town}-{joined}", town=town, joined=joined, left=left, founder=founder, source=f"minutes-{joined}"
+            )
+            if not founder and rng.random() < 0.1:  # the year is not stated: a range from the minutes
+                earliest = max(joined - 2, start) if i == 0 else joined  # never before the previous left
+                row.update(
+                    id=f"{town}-unknown",
+                    joined=None,
+                    joined_earliest=earliest,
+                    joined_latest=joined,
+                    note=f"In the {joined} member list; not in the {earliest - 1} one.",
+                )
             w.row("memberships", **row)
             periods.append((joined, LAST if left is None else left, town))
     return periods
@@ -257,7 +339,7 @@ def _meetings(towns, periods, n, rng, w) -> None:
     weights = [len(members[y]) for y in years]
     total = MEETINGS_PER_TOWN * n
     cumulative = [sum(weights[: i + 1]) for i in range(len(weights))]
-    per_year = {y: 1 for y in years}                       # a general meeting every year
+    per_year = {y: 1 for y in years}  # a general meeting every year
     for _ in range(total - len(years)):
         per_year[years[bisect.bisect(cumulative, rng.random() * cumulative[-1])]] += 1
     names = {t["id"]: t["native_name"] for t in towns}
@@ -279,23 +361,50 @@ def _meetings(towns, periods, n, rng, w) -> None:
             source = f"minutes-{y}" if i == 0 else f"{host}-website"
             represented = len(attendees) + 1 if attendees else None
             participants = represented * rng.randint(2, 9) if represented and rng.random() < 0.7 else None
-            w.row("meetings", id=mid, kind=kind, number=y - FIRST + 1 if i == 0 else None,
-                  title=f"Douzelage {kind} {y}, {names[host]}", host=host, start_date=start.isoformat(),
-                  end_date=end.isoformat(), status="held" if held else "planned",
-                  theme=rng.choice(THEMES) if rng.random() < 0.6 else None, participants=participants,
-                  towns_represented=represented, funding="Europe for Citizens" if rng.random() < 0.1 else None,
-                  description=f"{kind.capitalize()} of the member towns in {names[host]}." if rng.random() < 0.5 else None,
-                  source=source)
+            w.row(
+                "meetings",
+                id=mid,
+                kind=kind,
+                number=y - FIRST + 1 if i == 0 else None,
+                title=f"Douzelage {kind} {y}, {names[host]}",
+                host=host,
+                start_date=start.isoformat(),
+                end_date=end.isoformat(),
+                status="held" if held else "planned",
+                theme=rng.choice(THEMES) if rng.random() < 0.6 else None,
+                participants=participants,
+                towns_represented=represented,
+                funding="Europe for Citizens" if rng.random() < 0.1 else None,
+                description=f"{kind.capitalize()} of the member towns in {names[host]}."
+                if rng.random() < 0.5
+                else None,
+                source=source,
+            )
             if attendees:
                 w.row("meeting_towns", meeting=mid, town=host, role="host", source=source)
                 for t in sorted(attendees):
                     w.row("meeting_towns", meeting=mid, town=t, role="participant", source=source)
             if participants and rng.random() < 0.02:
-                w.row("claims", table_name="meetings", record=mid, field="participants", value=participants,
-                      source=source, preferred=True, note="Figure in the body of the minutes.")
-                w.row("claims", table_name="meetings", record=mid, field="participants", value=participants + 10,
-                      source=f"{host}-website" if i == 0 else f"minutes-{y}", preferred=False,
-                      note="Rounded figure in another report.")
+                w.row(
+                    "claims",
+                    table_name="meetings",
+                    record=mid,
+                    field="participants",
+                    value=participants,
+                    source=source,
+                    preferred=True,
+                    note="Figure in the body of the minutes.",
+                )
+                w.row(
+                    "claims",
+                    table_name="meetings",
+                    record=mid,
+                    field="participants",
+                    value=participants + 10,
+                    source=f"{host}-website" if i == 0 else f"minutes-{y}",
+                    preferred=False,
+                    note="Rounded figure in another report.",
+                )
 
 
 def _projects(towns, periods, n, rng, w, src) -> None:
@@ -307,16 +416,29 @@ def _projects(towns, periods, n, rng, w, src) -> None:
             continue
         lead = rng.choice(members[start])
         partners = set(rng.sample(members[start], min(len(members[start]), rng.randint(2, 10))))
-        partners |= set(rng.sample(everyone, min(len(everyone), rng.randint(0, 3))))   # towns beyond the network
+        partners |= set(rng.sample(everyone, min(len(everyone), rng.randint(0, 3))))  # towns beyond the network
         partners.discard(lead)
         programme = rng.choice(PROGRAMMES)
         pid = f"{slug(programme)}-{start}-{lead}-{i + 1}"
-        src(f"{pid}-report", f"Final report of project {i + 1} (synthetic)", f"https://projects.example/{pid}",
-            "report", published=str(start))
-        w.row("projects", id=pid, title=f"{rng.choice(THEMES)} ({programme} {start})", programme=programme,
-              start_year=start, end_year=start + rng.randint(0, 4) if rng.random() < 0.8 else None, lead=lead,
-              grant_eur=rng.randint(5, 300) * 1000 if rng.random() < 0.5 else None,
-              url=f"https://projects.example/{pid}", source=f"{pid}-report")
+        src(
+            f"{pid}-report",
+            f"Final report of project {i + 1} (synthetic)",
+            f"https://projects.example/{pid}",
+            "report",
+            published=str(start),
+        )
+        w.row(
+            "projects",
+            id=pid,
+            title=f"{rng.choice(THEMES)} ({programme} {start})",
+            programme=programme,
+            start_year=start,
+            end_year=start + rng.randint(0, 4) if rng.random() < 0.8 else None,
+            lead=lead,
+            grant_eur=rng.randint(5, 300) * 1000 if rng.random() < 0.5 else None,
+            url=f"https://projects.example/{pid}",
+            source=f"{pid}-report",
+        )
         w.row("project_towns", project=pid, town=lead, role="lead", source=f"{pid}-report")
         for t in sorted(partners):
             w.row("project_towns", project=pid, town=t, role="partner", source=f"{pid}-report")

@@ -11,6 +11,7 @@ times; the tables show medians.
     python bench/run.py                          # all four sizes, 3 runs each, then the site at the largest
     python bench/run.py --sizes 30,1000 --runs 1 --no-site
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,10 +42,11 @@ from bench import generate, report  # noqa: E402
 from douzelage.layout import DB_FILE, SOURCES, SOURCES_DESCRIPTOR  # noqa: E402
 from douzelage.read.sources import source_tables  # noqa: E402
 
-TIME = "/usr/bin/time"          # GNU time (Debian package `time`); `make bench` installs it if missing
+TIME = "/usr/bin/time"  # GNU time (Debian package `time`); `make bench` installs it if missing
 
 
 # ---------------------------------------------------------------------------------------------- measuring
+
 
 def measure(cmd: list[str], timeout: float | None = None, **kw) -> dict:
     """Run one command; wall and CPU seconds, peak RSS (MiB) and exit code. A timeout kills it.
@@ -53,11 +55,11 @@ def measure(cmd: list[str], timeout: float | None = None, **kw) -> dict:
     straight from this Python process would report this process's memory as its own peak (Linux keeps
     the larger of the old and new address space's high-water mark across exec).
     """
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, \
-            tempfile.NamedTemporaryFile("r") as usage:
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err, tempfile.NamedTemporaryFile("r") as usage:
         start = time.perf_counter()
-        proc = subprocess.Popen([TIME, "-f", "%U %S %M", "-o", usage.name, *cmd], stdout=out, stderr=err,
-                                start_new_session=True, **kw)
+        proc = subprocess.Popen(
+            [TIME, "-f", "%U %S %M", "-o", usage.name, *cmd], stdout=out, stderr=err, start_new_session=True, **kw
+        )
         try:
             proc.wait(timeout)
         except subprocess.TimeoutExpired:
@@ -70,27 +72,39 @@ def measure(cmd: list[str], timeout: float | None = None, **kw) -> dict:
     timed_out = timeout is not None and wall >= timeout and proc.returncode == -signal.SIGKILL
     user, system, rss_kib = (float(f) for f in fields[-3:]) if len(fields) >= 3 else (0.0, 0.0, 0.0)
     rc = proc.returncode
-    return {"wall_s": round(wall, 3), "cpu_s": round(user + system, 3), "max_rss_mib": round(rss_kib / 1024, 1),
-            "rc": rc, "timed_out": timed_out,
-            "stderr_tail": stderr.replace("Command exited with non-zero status", "")[-600:] if rc else "",
-            "stdout_tail": stdout[-600:]}
+    return {
+        "wall_s": round(wall, 3),
+        "cpu_s": round(user + system, 3),
+        "max_rss_mib": round(rss_kib / 1024, 1),
+        "rc": rc,
+        "timed_out": timed_out,
+        "stderr_tail": stderr.replace("Command exited with non-zero status", "")[-600:] if rc else "",
+        "stdout_tail": stdout[-600:],
+    }
 
 
 def combine(steps: list[dict]) -> dict:
     """Steps run one after another: times add up, peak memory is the largest."""
-    return {"wall_s": round(sum(s["wall_s"] for s in steps), 3), "cpu_s": round(sum(s["cpu_s"] for s in steps), 3),
-            "max_rss_mib": max(s["max_rss_mib"] for s in steps), "rc": max((s["rc"] for s in steps), key=abs),
-            "timed_out": any(s["timed_out"] for s in steps),
-            "stderr_tail": next((s["stderr_tail"] for s in steps if s["rc"]), "")}
+    return {
+        "wall_s": round(sum(s["wall_s"] for s in steps), 3),
+        "cpu_s": round(sum(s["cpu_s"] for s in steps), 3),
+        "max_rss_mib": max(s["max_rss_mib"] for s in steps),
+        "rc": max((s["rc"] for s in steps), key=abs),
+        "timed_out": any(s["timed_out"] for s in steps),
+        "stderr_tail": next((s["stderr_tail"] for s in steps if s["rc"]), ""),
+    }
 
 
 def median(runs: list[dict]) -> dict:
     ok = [r for r in runs if r["rc"] == 0] or runs
     return {k: round(statistics.median(r[k] for r in ok), 3) for k in ("wall_s", "cpu_s", "max_rss_mib")} | {
-        "runs": len(runs), "ok": sum(r["rc"] == 0 for r in runs)}
+        "runs": len(runs),
+        "ok": sum(r["rc"] == 0 for r in runs),
+    }
 
 
 # ------------------------------------------------------------------------------------------------- the data
+
 
 def sources_for(n: int) -> Path:
     """bench/data/N/sources, generated once per version of the generator (a stamp file says which)."""
@@ -109,7 +123,7 @@ def row_counts(folder: Path) -> dict[str, int]:
     counts = {}
     for table in source_tables():
         with open(folder / f"{table}.csv", "rb") as f:
-            counts[table] = sum(1 for _ in f) - 1        # generated files: one line per row
+            counts[table] = sum(1 for _ in f) - 1  # generated files: one line per row
     return counts
 
 
@@ -123,11 +137,23 @@ def naive_descriptor(folder: Path) -> Path:
 
 # -------------------------------------------------------------------------------------------- the contenders
 
+
 def run_build(folder: Path, work: Path, timeout: float) -> dict:
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    return measure([str(BIN / "douzelage"), "build", "--sources", str(folder), "--out", str(work / "datapackage"),
-                    "--metadata", str(work / "metadata.json")], timeout)
+    return measure(
+        [
+            str(BIN / "douzelage"),
+            "build",
+            "--sources",
+            str(folder),
+            "--out",
+            str(work / "datapackage"),
+            "--metadata",
+            str(work / "metadata.json"),
+        ],
+        timeout,
+    )
 
 
 def run_floor(folder: Path, work: Path, timeout: float) -> dict:
@@ -145,12 +171,18 @@ def run_naive(folder: Path, work: Path, timeout: float) -> dict:
     db = work / "naive.db"
     db.unlink(missing_ok=True)
     help_text = subprocess.run([str(BIN / "sqlite-utils"), "insert", "--help"], capture_output=True, text=True).stdout
-    detect = ["--detect-types"] if "--detect-types" in help_text.replace("--no-detect-types", "") else []  # 3.x; 4.x detects by default
+    detect = (
+        ["--detect-types"] if "--detect-types" in help_text.replace("--no-detect-types", "") else []
+    )  # 3.x; 4.x detects by default
     for table in source_tables():
         if any(s["timed_out"] for s in steps):
             break
-        steps.append(measure([str(BIN / "sqlite-utils"), "insert", str(db), table, str(folder / f"{table}.csv"),
-                              "--csv", *detect], timeout))
+        steps.append(
+            measure(
+                [str(BIN / "sqlite-utils"), "insert", str(db), table, str(folder / f"{table}.csv"), "--csv", *detect],
+                timeout,
+            )
+        )
     result = combine(steps)
     result["frictionless"] = {k: steps[0][k] for k in ("wall_s", "cpu_s", "max_rss_mib", "rc")}
     result["sqlite_utils"] = combine(steps[1:]) if len(steps) > 1 else None
@@ -160,25 +192,37 @@ def run_naive(folder: Path, work: Path, timeout: float) -> dict:
 def check_package(package: Path, timeout: float) -> dict:
     """Does the package our build wrote pass frictionless validate? (once per size, timed too)"""
     r = measure([str(BIN / "frictionless"), "validate", str(package / "datapackage.json")], timeout)
-    return {"valid": r["rc"] == 0, **{k: r[k] for k in ("wall_s", "cpu_s", "max_rss_mib", "rc", "timed_out")},
-            "report_tail": (r["stdout_tail"] if r["rc"] else "")}
+    return {
+        "valid": r["rc"] == 0,
+        **{k: r[k] for k in ("wall_s", "cpu_s", "max_rss_mib", "rc", "timed_out")},
+        "report_tail": (r["stdout_tail"] if r["rc"] else ""),
+    }
 
 
 def bench_size(n: int, runs: int, timeout: float, check: bool) -> dict:
     print(f"== {n} towns", flush=True)
     folder = sources_for(n)
     work = DATA / str(n) / "work"
-    result = {"towns": n, "rows": row_counts(folder), "build": [], "floor": [], "naive": [],
-              "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3]}
+    result = {
+        "towns": n,
+        "rows": row_counts(folder),
+        "build": [],
+        "floor": [],
+        "naive": [],
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+    }
     result["rows_total"] = sum(result["rows"].values())
     for i in range(runs):
         for name, fn in (("floor", run_floor), ("build", run_build), ("naive", run_naive)):
             if result[name] and result[name][-1]["timed_out"]:
-                continue                                  # it timed out once: do not spend that again
+                continue  # it timed out once: do not spend that again
             r = fn(folder, work / name, timeout)
             result[name].append(r)
-            print(f"  run {i + 1} {name:5}: {r['wall_s']:8.2f} s wall {r['cpu_s']:8.2f} s cpu "
-                  f"{r['max_rss_mib']:8.1f} MiB rc={r['rc']}{' TIMEOUT' if r['timed_out'] else ''}", flush=True)
+            print(
+                f"  run {i + 1} {name:5}: {r['wall_s']:8.2f} s wall {r['cpu_s']:8.2f} s cpu "
+                f"{r['max_rss_mib']:8.1f} MiB rc={r['rc']}{' TIMEOUT' if r['timed_out'] else ''}",
+                flush=True,
+            )
             if r["rc"] and not r["timed_out"]:
                 print("    " + r["stderr_tail"][-400:].replace("\n", "\n    "), flush=True)
     for name in ("build", "floor", "naive"):
@@ -186,8 +230,11 @@ def bench_size(n: int, runs: int, timeout: float, check: bool) -> dict:
     package = work / "build" / "datapackage"
     if check and (package / "datapackage.json").exists() and result["build"][-1]["rc"] == 0:
         result["package_check"] = check_package(package, timeout)
-        print(f"  frictionless validate of our package: valid={result['package_check']['valid']} "
-              f"({result['package_check']['wall_s']} s)", flush=True)
+        print(
+            f"  frictionless validate of our package: valid={result['package_check']['valid']} "
+            f"({result['package_check']['wall_s']} s)",
+            flush=True,
+        )
     return result
 
 
@@ -211,23 +258,37 @@ def bench_real(runs: int) -> dict:
     work = DATA / "real"
     shutil.rmtree(work, ignore_errors=True)
     work.mkdir(parents=True)
-    probe = subprocess.run([sys.executable, "-c", LIBS_PROBE, str(SOURCES), str(work / "probe"),
-                            str(work / "probe-metadata.json")], capture_output=True, text=True, check=True)
+    probe = subprocess.run(
+        [sys.executable, "-c", LIBS_PROBE, str(SOURCES), str(work / "probe"), str(work / "probe-metadata.json")],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     libs = probe.stdout.strip().splitlines()[-1].split()
-    importable = [m for m in libs if subprocess.run([sys.executable, "-c", f"import {m}"],
-                                                    capture_output=True).returncode == 0]
+    importable = [
+        m for m in libs if subprocess.run([sys.executable, "-c", f"import {m}"], capture_output=True).returncode == 0
+    ]
     imports, builds = [], []
     for _ in range(runs):
         imports.append(measure([sys.executable, "-c", "import " + ", ".join(importable)]))
         builds.append(run_build(SOURCES, work / "build", 120))
-    result = {"libraries": importable, "imports": imports, "builds": builds,
-              "import_median": median(imports), "build_median": median(builds)}
-    print(f"  import {result['import_median']['wall_s']} s, build {result['build_median']['wall_s']} s "
-          f"({len(importable)} top-level packages)", flush=True)
+    result = {
+        "libraries": importable,
+        "imports": imports,
+        "builds": builds,
+        "import_median": median(imports),
+        "build_median": median(builds),
+    }
+    print(
+        f"  import {result['import_median']['wall_s']} s, build {result['build_median']['wall_s']} s "
+        f"({len(importable)} top-level packages)",
+        flush=True,
+    )
     return result
 
 
 # ---------------------------------------------------------------------------------------------------- site
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -270,25 +331,35 @@ def memory_mib(pid: int) -> dict:
     """Memory of the server, all its processes together: PSS (each shared page counted once, split
     between the processes sharing it; what the server costs the machine), RSS summed (shared pages
     counted in every process), and the largest single process's peak RSS."""
+
     def kib(path: str, key: str) -> int:
         return int(re.search(rf"^{key}:\s+(\d+) kB", Path(path).read_text(), re.M).group(1))
+
     pids = tree(pid)
-    return {"processes": len(pids),
-            "pss_mib": round(sum(kib(f"/proc/{p}/smaps_rollup", "Pss") for p in pids) / 1024, 1),
-            "rss_mib": round(sum(kib(f"/proc/{p}/status", "VmRSS") for p in pids) / 1024, 1),
-            "peak_rss_mib": round(max(kib(f"/proc/{p}/status", "VmHWM") for p in pids) / 1024, 1)}
+    return {
+        "processes": len(pids),
+        "pss_mib": round(sum(kib(f"/proc/{p}/smaps_rollup", "Pss") for p in pids) / 1024, 1),
+        "rss_mib": round(sum(kib(f"/proc/{p}/status", "VmRSS") for p in pids) / 1024, 1),
+        "peak_rss_mib": round(max(kib(f"/proc/{p}/status", "VmHWM") for p in pids) / 1024, 1),
+    }
 
 
 def settle(pid: int, limit_s: float = 180) -> float:
     """Wait until the server has worked off the requests wrk left queued (its CPU time stops growing),
     so that one measurement does not pay for the last one's backlog. Returns the seconds waited."""
     start = time.perf_counter()
-    ticks = lambda: sum(int(x) for p in tree(pid)  # noqa: E731
-                        for x in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13])
+
+    def ticks():
+        return sum(
+            int(x)
+            for p in tree(pid)  # noqa: E731
+            for x in Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()[11:13]
+        )
+
     while time.perf_counter() - start < limit_s:
         before = ticks()
         time.sleep(0.5)
-        if ticks() - before <= 2:                     # at most 20 ms of CPU in 500 ms: idle
+        if ticks() - before <= 2:  # at most 20 ms of CPU in 500 ms: idle
             break
     return round(time.perf_counter() - start, 1)
 
@@ -306,31 +377,57 @@ end
 def wrk(url: str, connections: int, seconds: int) -> dict:
     script = DATA / "wrk-report.lua"
     script.write_text(WRK_SCRIPT)
-    out = subprocess.run(["wrk", "-t", str(min(connections, 2)), "-c", str(connections), "-d", f"{seconds}s",
-                          "--timeout", "10s", "-s", str(script), url], capture_output=True, text=True,
-                         timeout=seconds + 60).stdout
+    out = subprocess.run(
+        [
+            "wrk",
+            "-t",
+            str(min(connections, 2)),
+            "-c",
+            str(connections),
+            "-d",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
     m = re.search(r"^RESULT (.*)$", out, re.M)
     if not m:
         return {"error": out[-400:]}
     req, dur_us, p50, p95, p99, mean, *errs = m.group(1).split()
     errors = sum(int(e) for e in errs)
-    return {"requests": int(req), "req_per_s": round(int(req) / (int(dur_us) / 1e6), 1),
-            "p50_ms": round(float(p50) / 1000, 1), "p95_ms": round(float(p95) / 1000, 1),
-            "p99_ms": round(float(p99) / 1000, 1), "mean_ms": round(float(mean) / 1000, 1), "errors": errors}
+    return {
+        "requests": int(req),
+        "req_per_s": round(int(req) / (int(dur_us) / 1e6), 1),
+        "p50_ms": round(float(p50) / 1000, 1),
+        "p95_ms": round(float(p95) / 1000, 1),
+        "p99_ms": round(float(p99) / 1000, 1),
+        "mean_ms": round(float(mean) / 1000, 1),
+        "errors": errors,
+    }
 
 
 def site_paths(db: Path) -> dict[str, str]:
     """The seven requests of the issue, on rows that exist in this database."""
     import sqlite3
+
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
-    town, name = conn.execute("select id, name from towns order by id limit 1 offset "
-                              "(select count(*) / 2 from towns)").fetchone()
+    town, name = conn.execute(
+        "select id, name from towns order by id limit 1 offset (select count(*) / 2 from towns)"
+    ).fetchone()
     host = conn.execute("select host from meetings group by host order by count(*) desc limit 1").fetchone()[0]
     word = name.split()[0].lower()
     conn.close()
-    canned_sql = ("select m.start_date, m.end_date, m.kind, m.title, m.theme, m.participants, m.towns_represented, "
-                  "t.name as host_name, t.latitude, t.longitude, m.id as meeting, m.source from meetings m "
-                  "join towns t on t.id = m.host where m.host = :town order by m.start_date desc")
+    canned_sql = (
+        "select m.start_date, m.end_date, m.kind, m.title, m.theme, m.participants, m.towns_represented, "
+        "t.name as host_name, t.latitude, t.longitude, m.id as meeting, m.source from meetings m "
+        "join towns t on t.id = m.host where m.host = :town order by m.start_date desc"
+    )
     return {
         "table": "/douzelage/towns",
         "row": f"/douzelage/towns/{town}",
@@ -338,8 +435,8 @@ def site_paths(db: Path) -> dict[str, str]:
         "json_filter": "/douzelage/towns.json?country=SE&_shape=array&_size=20",
         "search": f"/douzelage/towns.json?_search={urllib.request.quote(word)}&_shape=array&_size=20",
         "canned": f"/douzelage/meetings_by_host.json?town={host}&_shape=array",
-        "canned_as_sql": "/douzelage.json?" + urllib.parse.urlencode({"sql": canned_sql, "town": host,
-                                                                      "_shape": "array"}),
+        "canned_as_sql": "/douzelage.json?"
+        + urllib.parse.urlencode({"sql": canned_sql, "town": host, "_shape": "array"}),
         "versions": "/-/versions.json",
     }
 
@@ -353,11 +450,19 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
         return {"towns": n, "skipped": f"no database at {db}: the build did not finish at this size"}
     paths = site_paths(db)
     servers = {
-        "ours": lambda port: [str(BIN / "douzelage"), "serve", "--out", str(package), "--metadata", str(metadata),
-                              "--port", str(port)],
+        "ours": lambda port: [
+            str(BIN / "douzelage"),
+            "serve",
+            "--out",
+            str(package),
+            "--metadata",
+            str(metadata),
+            "--port",
+            str(port),
+        ],
         "default": lambda port: [str(BIN / "datasette"), "serve", str(db), "--host", "127.0.0.1", "--port", str(port)],
     }
-    results = {"towns": n, "seconds": seconds, "paths": paths, "servers": {}}   # the build wrote the inspect file
+    results = {"towns": n, "seconds": seconds, "paths": paths, "servers": {}}  # the build wrote the inspect file
     for name, make_args in servers.items():
         port = free_port()
         t0 = time.perf_counter()
@@ -368,7 +473,7 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
         try:
             for label, path in paths.items():
                 if label == "canned" and name == "default":
-                    continue                  # a default datasette has no canned queries: canned_as_sql instead
+                    continue  # a default datasette has no canned queries: canned_as_sql instead
                 if label == "canned_as_sql" and name == "ours":
                     continue
                 url = f"http://127.0.0.1:{port}{path}"
@@ -378,14 +483,20 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
                     rows[str(c)] = wrk(url, c, seconds)
                     rows[str(c)]["settle_s"] = settle(proc.pid)
                     r = rows[str(c)]
-                    print(f"  {name:7} {label:13} c={c:<3} {r.get('req_per_s', '-'):>8} req/s "
-                          f"p50 {r.get('p50_ms', '-')} p95 {r.get('p95_ms', '-')} p99 {r.get('p99_ms', '-')} ms "
-                          f"errors {r.get('errors', r.get('error'))}", flush=True)
+                    print(
+                        f"  {name:7} {label:13} c={c:<3} {r.get('req_per_s', '-'):>8} req/s "
+                        f"p50 {r.get('p50_ms', '-')} p95 {r.get('p95_ms', '-')} p99 {r.get('p99_ms', '-')} ms "
+                        f"errors {r.get('errors', r.get('error'))}",
+                        flush=True,
+                    )
                 server["endpoints"]["canned" if label == "canned_as_sql" else label] = rows
             if name == "ours":
                 server["map"] = map_walk(port)
-                print(f"  map: first 1,000 markers in {server['map']['first_page_s']} s, "
-                      f"{server['map']['markers']:,} in {server['map']['all_s']} s", flush=True)
+                print(
+                    f"  map: first 1,000 markers in {server['map']['first_page_s']} s, "
+                    f"{server['map']['markers']:,} in {server['map']['all_s']} s",
+                    flush=True,
+                )
             server["memory"] = memory_mib(proc.pid)
         finally:
             stop_server(proc)
@@ -393,7 +504,7 @@ def bench_site(n: int, seconds: int, concurrency: list[int]) -> dict:
     return results
 
 
-MAP_QUERY = "_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects"   # what datasette-cluster-map asks
+MAP_QUERY = "_size=max&_labels=on&_extra=count&_extra=next_url&_shape=objects"  # what datasette-cluster-map asks
 
 
 def map_walk(port: int, limit_s: float = 180) -> dict:
@@ -406,8 +517,13 @@ def map_walk(port: int, limit_s: float = 180) -> dict:
         pages, markers = pages + 1, markers + len(data["rows"])
         first = first or round(time.perf_counter() - start, 3)
         url = data.get("next_url")
-    return {"first_page_s": first, "pages": pages, "markers": markers, "complete": url is None,
-            "all_s": round(time.perf_counter() - start, 2)}
+    return {
+        "first_page_s": first,
+        "pages": pages,
+        "markers": markers,
+        "complete": url is None,
+        "all_s": round(time.perf_counter() - start, 2),
+    }
 
 
 def _status(url: str) -> int:
@@ -420,19 +536,41 @@ def _status(url: str) -> int:
 
 # -------------------------------------------------------------------------------------------------- machine
 
+
 def machine() -> dict:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor())
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
     mem = int(re.search(r"MemTotal:\s+(\d+)", Path("/proc/meminfo").read_text()).group(1)) // 1024
     from importlib.metadata import version
-    packages = {p: version(p) for p in ("frictionless", "datasette", "datasette-cluster-map", "sqlite-utils",
-                                        "pyproj", "pycountry")}
+
+    packages = {
+        p: version(p)
+        for p in ("frictionless", "datasette", "datasette-cluster-map", "sqlite-utils", "pyproj", "pycountry")
+    }
     import sqlite3
-    wrk_version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0] \
-        if shutil.which("wrk") else None
-    return {"nproc": os.cpu_count(), "memory_mib": mem, "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3], "cpu": cpu, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "platform": platform.platform(), "packages": packages,
-            "wrk": wrk_version}
+
+    wrk_version = (
+        subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        if shutil.which("wrk")
+        else None
+    )
+    return {
+        "nproc": os.cpu_count(),
+        "memory_mib": mem,
+        "loadavg_at_start": Path("/proc/loadavg").read_text().split()[:3],
+        "cpu": cpu,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "platform": platform.platform(),
+        "packages": packages,
+        "wrk": wrk_version,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -446,7 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--site-size", type=int, help="towns of the database to serve (default: largest size built)")
     p.add_argument("--site-seconds", type=int, default=10, help="seconds of load per request and concurrency")
     p.add_argument("--concurrency", default="1,10,50")
-    p.add_argument("--out", type=Path, default=BENCH / "results.json", help="results file; the tables go to README.md beside it")
+    p.add_argument(
+        "--out", type=Path, default=BENCH / "results.json", help="results file; the tables go to README.md beside it"
+    )
     a = p.parse_args(argv)
     sizes = [int(s) for s in a.sizes.split(",") if s]
     results = json.loads(a.out.read_text()) if a.out.exists() else {}
@@ -466,7 +606,7 @@ def main(argv: list[str] | None = None) -> int:
             size = a.site_size or (max(built) if built else max(sizes))
             results["site"] = bench_site(size, a.site_seconds, [int(c) for c in a.concurrency.split(",")])
             _save(results, a.out)
-    report.write_readme(results, a.out.parent / "README.md")      # bench/README.md beside bench/results.json
+    report.write_readme(results, a.out.parent / "README.md")  # bench/README.md beside bench/results.json
     return 0
 
 

@@ -11,6 +11,7 @@ Writes bench/soak.json and bench/soak.md: requests, status counts, p50/p95/p99 o
 with and without the attackers, the largest single request time, log bytes per refused request, and
 the server's memory (all its processes, RSS) in the first and the last minute. Stops by itself.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -32,14 +33,29 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 TIME_LIMIT_S = 1.0
 THINK_S = (0.5, 1.5)
-ORDINARY = ["/", "/douzelage/towns", "/douzelage/towns.json?_shape=array", "/town/oxelosund", "/town/sherborne",
-            "/douzelage/meetings?_facet=kind", "/douzelage/search?q=music", "/douzelage/search.json?q=granville",
-            "/downloads", "/-/versions.json", "/douzelage/nearest_towns?town=koszeg", "/robots.txt",
-            "/douzelage/meetings_in_year.json?year=2016", "/catalogue"]
-HOSTILE = ["/douzelage.json?sql=" + "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r",
-           "/douzelage.json?sql=select printf('%25.*c', 2147483647, 'x')",
-           "/douzelage.json?sql=select length(group_concat(a.name||b.name||c.name)) from towns a, towns b, towns c, towns d",
-           "/douzelage/towns?_sort=nope", "/douzelage/towns?_through=nope"]
+ORDINARY = [
+    "/",
+    "/douzelage/towns",
+    "/douzelage/towns.json?_shape=array",
+    "/town/oxelosund",
+    "/town/sherborne",
+    "/douzelage/meetings?_facet=kind",
+    "/douzelage/search?q=music",
+    "/douzelage/search.json?q=granville",
+    "/downloads",
+    "/-/versions.json",
+    "/douzelage/nearest_towns?town=koszeg",
+    "/robots.txt",
+    "/douzelage/meetings_in_year.json?year=2016",
+    "/catalogue",
+]
+HOSTILE = [
+    "/douzelage.json?sql=" + "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r",
+    "/douzelage.json?sql=select printf('%25.*c', 2147483647, 'x')",
+    "/douzelage.json?sql=select length(group_concat(a.name||b.name||c.name)) from towns a, towns b, towns c, towns d",
+    "/douzelage/towns?_sort=nope",
+    "/douzelage/towns?_through=nope",
+]
 
 
 def free_port() -> int:
@@ -83,6 +99,7 @@ async def visitor(base: str, address: str, until: float, out: list, status: dict
 async def attacker(base: str, address: str, until: float, status: dict, times: list) -> None:
     transport = httpx.AsyncHTTPTransport(local_address=address)
     async with httpx.AsyncClient(base_url=base, transport=transport, timeout=30) as client:
+
         async def loop():
             while time.monotonic() < until:
                 started = time.monotonic()
@@ -92,6 +109,7 @@ async def attacker(base: str, address: str, until: float, status: dict, times: l
                 except httpx.HTTPError as e:
                     status[type(e).__name__] = status.get(type(e).__name__, 0) + 1
                 times.append(time.monotonic() - started)
+
         await asyncio.gather(*(loop() for _ in range(4)))
 
 
@@ -101,6 +119,7 @@ def _attack(base: str, until: float, attackers: int, results) -> None:
 
     async def run():
         await asyncio.gather(*(attacker(base, f"127.0.2.{i + 1}", until, status, times) for i in range(attackers)))
+
     asyncio.run(run())
     results.put((status, times))
 
@@ -118,16 +137,24 @@ async def phase(base: str, seconds: float, attackers: int, pid: int, memory: lis
         while time.monotonic() < until:
             memory.append((time.monotonic(), rss_kib(pid)))
             await asyncio.sleep(5)
+
     await asyncio.gather(*tasks, sample())
     if attackers:
         hostile_status, hostile_times = results.get(timeout=120)
         hostile.join()
-    return {"ordinary_requests": len(ordinary), "ordinary_status": status, "ordinary_connection_errors": len(errors),
-            "ordinary_errors_sample": errors[:5],
-            "ordinary_p50_ms": percentile(ordinary, 0.50), "ordinary_p95_ms": percentile(ordinary, 0.95),
-            "ordinary_p99_ms": percentile(ordinary, 0.99), "ordinary_max_ms": percentile(ordinary, 1.0),
-            "hostile_requests": len(hostile_times), "hostile_status": hostile_status,
-            "hostile_max_ms": percentile(hostile_times, 1.0)}
+    return {
+        "ordinary_requests": len(ordinary),
+        "ordinary_status": status,
+        "ordinary_connection_errors": len(errors),
+        "ordinary_errors_sample": errors[:5],
+        "ordinary_p50_ms": percentile(ordinary, 0.50),
+        "ordinary_p95_ms": percentile(ordinary, 0.95),
+        "ordinary_p99_ms": percentile(ordinary, 0.99),
+        "ordinary_max_ms": percentile(ordinary, 1.0),
+        "hostile_requests": len(hostile_times),
+        "hostile_status": hostile_status,
+        "hostile_max_ms": percentile(hostile_times, 1.0),
+    }
 
 
 def main() -> int:
@@ -140,8 +167,13 @@ def main() -> int:
     log = Path(tempfile.mkdtemp()) / "serve.log"
     env = {k: v for k, v in os.environ.items() if k != "DOUZELAGE_BASE_URL"}
     with log.open("wb") as sink:
-        proc = subprocess.Popen([str(Path(sys.executable).parent / "douzelage"), "serve", "--port", str(port)],
-                                stdout=sink, stderr=subprocess.STDOUT, cwd=ROOT, env=env)
+        proc = subprocess.Popen(
+            [str(Path(sys.executable).parent / "douzelage"), "serve", "--port", str(port)],
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            env=env,
+        )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):
@@ -150,7 +182,7 @@ def main() -> int:
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        for path in ORDINARY:                             # warm every worker's caches a little
+        for path in ORDINARY:  # warm every worker's caches a little
             httpx.get(base + path, timeout=10)
         memory: list = []
         calm = asyncio.run(phase(base, args.phase, 0, proc.pid, memory))
@@ -167,40 +199,70 @@ def main() -> int:
     refused += sum(n for code, n in attacked["ordinary_status"].items() if str(code).startswith("4"))
     every_status = [calm["ordinary_status"], attacked["ordinary_status"], attacked["hostile_status"]]
     result = {
-        "duration_s": 3 * args.phase, "workers": len(os.sched_getaffinity(0)), "ordinary_clients": 50,
-        "hostile_clients": 4, "load_average_before_and_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
-        "calm": calm, "attacked": attacked,
+        "duration_s": 3 * args.phase,
+        "workers": len(os.sched_getaffinity(0)),
+        "ordinary_clients": 50,
+        "hostile_clients": 4,
+        "load_average_before_and_after": [round(load_before, 2), round(os.getloadavg()[0], 2)],
+        "calm": calm,
+        "attacked": attacked,
         "responses_5xx": sum(n for s in every_status for code, n in s.items() if str(code).startswith("5")),
         "p95_ratio_attacked_to_calm": round(attacked["ordinary_p95_ms"] / calm["ordinary_p95_ms"], 2),
-        "largest_request_ms": max(calm["ordinary_max_ms"], attacked["ordinary_max_ms"], attacked["hostile_max_ms"] or 0),
-        "refused_requests": refused, "log_bytes_during_attack": log_bytes,
+        "largest_request_ms": max(
+            calm["ordinary_max_ms"], attacked["ordinary_max_ms"], attacked["hostile_max_ms"] or 0
+        ),
+        "refused_requests": refused,
+        "log_bytes_during_attack": log_bytes,
         "log_bytes_per_refused_request": round(log_bytes / refused, 1) if refused else None,
-        "memory_first_minute_kib": round(sum(first) / len(first)), "memory_last_minute_kib": round(sum(last) / len(last)),
+        "memory_first_minute_kib": round(sum(first) / len(first)),
+        "memory_last_minute_kib": round(sum(last) / len(last)),
     }
-    result["memory_growth_percent"] = round(100 * (result["memory_last_minute_kib"] / result["memory_first_minute_kib"] - 1), 1)
-    targets = {"no 5xx": result["responses_5xx"] == 0,
-               "no connection errors for ordinary clients": calm["ordinary_connection_errors"] + attacked["ordinary_connection_errors"] == 0,
-               "p95 under attack <= 3x calm": result["p95_ratio_attacked_to_calm"] <= 3,
-               "no request over time limit + 0.5 s": result["largest_request_ms"] <= (TIME_LIMIT_S + 0.5) * 1000,
-               "<= 1 KiB of log per refused request": (result["log_bytes_per_refused_request"] or 0) <= 1024,
-               "memory growth <= 10%": result["memory_growth_percent"] <= 10}
+    result["memory_growth_percent"] = round(
+        100 * (result["memory_last_minute_kib"] / result["memory_first_minute_kib"] - 1), 1
+    )
+    targets = {
+        "no 5xx": result["responses_5xx"] == 0,
+        "no connection errors for ordinary clients": calm["ordinary_connection_errors"]
+        + attacked["ordinary_connection_errors"]
+        == 0,
+        "p95 under attack <= 3x calm": result["p95_ratio_attacked_to_calm"] <= 3,
+        "no request over time limit + 0.5 s": result["largest_request_ms"] <= (TIME_LIMIT_S + 0.5) * 1000,
+        "<= 1 KiB of log per refused request": (result["log_bytes_per_refused_request"] or 0) <= 1024,
+        "memory growth <= 10%": result["memory_growth_percent"] <= 10,
+    }
     result["targets_met"] = targets
     args.out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")
-    md = [f"# Soak ({result['duration_s']:.0f} s, {result['workers']} workers, 50 visitors, 4 hostile clients)", "",
-          "Written by `make soak` (bench/soak.py). Machine load average (1 min) before and after: "
-          f"{result['load_average_before_and_after']} (the machine is shared; other work there slows both phases).", "",
-          "| | calm | under attack |", "| --- | --- | --- |"]
-    for key in ("ordinary_requests", "ordinary_p50_ms", "ordinary_p95_ms", "ordinary_p99_ms", "ordinary_max_ms",
-                "ordinary_connection_errors"):
+    md = [
+        f"# Soak ({result['duration_s']:.0f} s, {result['workers']} workers, 50 visitors, 4 hostile clients)",
+        "",
+        "Written by `make soak` (bench/soak.py). Machine load average (1 min) before and after: "
+        f"{result['load_average_before_and_after']} (the machine is shared; other work there slows both phases).",
+        "",
+        "| | calm | under attack |",
+        "| --- | --- | --- |",
+    ]
+    for key in (
+        "ordinary_requests",
+        "ordinary_p50_ms",
+        "ordinary_p95_ms",
+        "ordinary_p99_ms",
+        "ordinary_max_ms",
+        "ordinary_connection_errors",
+    ):
         md.append(f"| {key} | {calm[key]} | {attacked[key]} |")
-    md += ["", f"- ordinary status counts: calm {calm['ordinary_status']}, attacked {attacked['ordinary_status']}",
-           f"- hostile: {attacked['hostile_requests']} requests, status {attacked['hostile_status']}",
-           f"- p95 ratio (attacked / calm): {result['p95_ratio_attacked_to_calm']}",
-           f"- largest single request: {result['largest_request_ms']} ms",
-           f"- log bytes per refused request: {result['log_bytes_per_refused_request']}",
-           f"- server memory (RSS, all processes): first minute {result['memory_first_minute_kib']} KiB, "
-           f"last minute {result['memory_last_minute_kib']} KiB ({result['memory_growth_percent']:+}%)", "",
-           "Targets: " + ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in targets.items()), ""]
+    md += [
+        "",
+        f"- ordinary status counts: calm {calm['ordinary_status']}, attacked {attacked['ordinary_status']}",
+        f"- hostile: {attacked['hostile_requests']} requests, status {attacked['hostile_status']}",
+        f"- p95 ratio (attacked / calm): {result['p95_ratio_attacked_to_calm']}",
+        f"- largest single request: {result['largest_request_ms']} ms",
+        f"- log bytes per refused request: {result['log_bytes_per_refused_request']}",
+        f"- server memory (RSS, all processes): first minute {result['memory_first_minute_kib']} KiB, "
+        f"last minute {result['memory_last_minute_kib']} KiB ({result['memory_growth_percent']:+}%)",
+        "",
+        "Targets: " + ", ".join(f"{name}: {'met' if ok else 'NOT met'}" for name, ok in targets.items()),
+        "",
+    ]
     args.out.with_suffix(".md").write_text("\n".join(md), encoding="utf-8")
     print("\n".join(md))
     return 0 if all(targets.values()) else 1

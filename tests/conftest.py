@@ -1,4 +1,5 @@
 """Shared fixtures: one build of the real sources into a scratch folder, reused by the read-only tests."""
+
 from __future__ import annotations
 
 import json
@@ -13,9 +14,9 @@ import httpx
 import pytest
 from datasette.app import Datasette
 
-from douzelage.serve import datasette_kwargs
 from douzelage.layout import DB_FILE, SOURCES
 from douzelage.publish import build
+from douzelage.serve import datasette_kwargs
 
 # The official standards, vendored unchanged with their licences (tests/standards/README.md).
 STANDARDS = Path(__file__).resolve().parent / "standards"
@@ -77,8 +78,22 @@ def site_url(built, package, site_log):
     port = _free_port()
     douzelage = Path(sys.executable).parent / "douzelage"
     log = site_log.open("wb")
-    proc = subprocess.Popen([str(douzelage), "serve", "--out", str(package), "--metadata", str(built / "metadata.json"),
-                             "--port", str(port), "--workers", "2"], stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [
+            str(douzelage),
+            "serve",
+            "--out",
+            str(package),
+            "--metadata",
+            str(built / "metadata.json"),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(300):

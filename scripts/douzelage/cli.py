@@ -2,6 +2,7 @@
 
 Exit codes: 0 valid, 1 invalid data, 2 wrong usage.
 """
+
 from __future__ import annotations
 
 import os
@@ -16,14 +17,20 @@ from douzelage.problems import DataError, Problem, report_json, report_text
 
 FORMATS = click.Choice(["text", "json"])
 SOURCES_OPTION = click.option(
-    "--sources", type=click.Path(path_type=Path, exists=True, file_okay=False), default=SOURCES,
-    show_default=True, help="Folder of hand-curated CSV files.")
-FORMAT_OPTION = click.option("--format", "fmt", type=FORMATS, default="text",
-                             help="How to report problems: text for people, json for tools.")
+    "--sources",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=SOURCES,
+    show_default=True,
+    help="Folder of hand-curated CSV files.",
+)
+FORMAT_OPTION = click.option(
+    "--format", "fmt", type=FORMATS, default="text", help="How to report problems: text for people, json for tools."
+)
 
 
-def _finish(problems: list[Problem], notices: list[Problem], fmt: str, ok_text: str,
-            failed: str = "nothing was published") -> None:
+def _finish(
+    problems: list[Problem], notices: list[Problem], fmt: str, ok_text: str, failed: str = "nothing was published"
+) -> None:
     """Report and exit: 0 when there is no problem, 1 when there is (invalid data)."""
     if fmt == "json":
         click.echo(report_json(problems, notices))
@@ -37,9 +44,12 @@ def _finish(problems: list[Problem], notices: list[Problem], fmt: str, ok_text: 
 
 def _check_sources_folder(sources: Path) -> None:
     from douzelage.read.sources import source_tables
+
     if not any((sources / f"{t}.csv").exists() for t in source_tables()):
-        raise click.BadParameter(f"{sources} holds none of the source files ({', '.join(source_tables())}.csv); "
-                                 "is it the right folder?", param_hint="--sources")
+        raise click.BadParameter(
+            f"{sources} holds none of the source files ({', '.join(source_tables())}.csv); is it the right folder?",
+            param_hint="--sources",
+        )
 
 
 def _check_parent(path: Path, option: str) -> None:
@@ -58,28 +68,52 @@ def main() -> None:
 
 @main.command()
 @SOURCES_OPTION
-@click.option("--out", type=click.Path(path_type=Path, file_okay=False), default=PACKAGE, show_default=True,
-              help="Published Data Package folder (replaced in one step, only when the build is valid).")
-@click.option("--metadata", type=click.Path(path_type=Path, dir_okay=False), default=METADATA,
-              show_default=True, help="Datasette metadata.json to write.")
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=PACKAGE,
+    show_default=True,
+    help="Published Data Package folder (replaced in one step, only when the build is valid).",
+)
+@click.option(
+    "--metadata",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=METADATA,
+    show_default=True,
+    help="Datasette metadata.json to write.",
+)
 @FORMAT_OPTION
 def build(sources: Path, out: Path, metadata: Path, fmt: str) -> None:
     """Compile sources into the Data Package, GeoJSON, SQLite database and metadata.json."""
     _check_sources_folder(sources)
     _check_parent(out, "--out")
     _check_parent(metadata, "--metadata")
-    from douzelage.write.dcat import CatalogueError, load_config, notes
     from douzelage.publish import build as run_build
+    from douzelage.write.dcat import CatalogueError, load_config, notes
+
     try:
         notices = run_build(sources, out, metadata)
     except DataError as e:
         _finish(e.problems, [], fmt, "")
-    except CatalogueError as e:   # the catalogue cannot be written truthfully: nothing was published
+    except CatalogueError as e:  # the catalogue cannot be written truthfully: nothing was published
         _finish([Problem("site/catalogue.yaml", None, None, None, "catalogue", str(e), "")], [], fmt, "")
-    except (OSError, sqlite3.Error) as e:   # a full disk, a permission: the build stops, what was published stays
-        _finish([Problem(str(getattr(e, "filename", None) or out), None, None, None, "write-error",
-                         f"the build could not write: {getattr(e, 'strerror', None) or e}",
-                         "free disk space or fix the permissions, then build again")], [], fmt, "")
+    except (OSError, sqlite3.Error) as e:  # a full disk, a permission: the build stops, what was published stays
+        _finish(
+            [
+                Problem(
+                    str(getattr(e, "filename", None) or out),
+                    None,
+                    None,
+                    None,
+                    "write-error",
+                    f"the build could not write: {getattr(e, 'strerror', None) or e}",
+                    "free disk space or fix the permissions, then build again",
+                )
+            ],
+            [],
+            fmt,
+            "",
+        )
     if fmt == "text":
         for note in notes(load_config()):
             click.echo(f"note: {note}", err=True)
@@ -93,6 +127,7 @@ def validate(sources: Path, fmt: str) -> None:
     """Check the sources without writing anything."""
     _check_sources_folder(sources)
     from douzelage.pipeline import compile_model
+
     try:
         compiled = compile_model(sources)
         compiled.model.close()
@@ -102,40 +137,67 @@ def validate(sources: Path, fmt: str) -> None:
 
 
 @main.command()
-@click.option("--package", type=click.Path(path_type=Path, exists=True, file_okay=False), default=PACKAGE,
-              show_default=True, help="Published Data Package folder (with the database inside).")
-@click.option("--metadata", type=click.Path(path_type=Path, exists=True, dir_okay=False), default=METADATA,
-              show_default=True, help="Datasette metadata.json.")
+@click.option(
+    "--package",
+    type=click.Path(path_type=Path, exists=True, file_okay=False),
+    default=PACKAGE,
+    show_default=True,
+    help="Published Data Package folder (with the database inside).",
+)
+@click.option(
+    "--metadata",
+    type=click.Path(path_type=Path, exists=True, dir_okay=False),
+    default=METADATA,
+    show_default=True,
+    help="Datasette metadata.json.",
+)
 @FORMAT_OPTION
 def lint(package: Path, metadata: Path, fmt: str) -> None:
     """Lint the published package descriptor strictly, and metadata.json against the database."""
     from douzelage.check.lint import lint_published
+
     for needed in (package / "datapackage.json", package / DB_FILE):
         if not needed.is_file():
-            raise click.BadParameter(f"{needed} does not exist: run `douzelage build` first",
-                                     param_hint="--package")
+            raise click.BadParameter(f"{needed} does not exist: run `douzelage build` first", param_hint="--package")
     problems = lint_published(package, metadata)
     _finish(problems, [], fmt, f"{package / 'datapackage.json'} and {metadata}: no problems", "lint failed")
 
 
 @main.command()
-@click.option("--bump", type=click.Choice(["patch", "minor", "major"]), default=None,
-              help="Force a larger bump than the changes need (never a smaller one). Default: from the changes.")
-@click.option("--previous", metavar="REV|ZIP|FOLDER", default=None,
-              help="The previous release to compare with: a git revision, a release zip or a package folder. "
-                   "Default: the commit that set the last released version in sources/datapackage.json.")
-@click.option("--date", "date_", metavar="YYYY-MM-DD", default=lambda: __import__("datetime").date.today().isoformat(),
-              show_default="today", help="Release date written to CHANGELOG.md and CITATION.cff.")
+@click.option(
+    "--bump",
+    type=click.Choice(["patch", "minor", "major"]),
+    default=None,
+    help="Force a larger bump than the changes need (never a smaller one). Default: from the changes.",
+)
+@click.option(
+    "--previous",
+    metavar="REV|ZIP|FOLDER",
+    default=None,
+    help="The previous release to compare with: a git revision, a release zip or a package folder. "
+    "Default: the commit that set the last released version in sources/datapackage.json.",
+)
+@click.option(
+    "--date",
+    "date_",
+    metavar="YYYY-MM-DD",
+    default=lambda: __import__("datetime").date.today().isoformat(),
+    show_default="today",
+    help="Release date written to CHANGELOG.md and CITATION.cff.",
+)
 @click.option("--dry-run", is_flag=True, help="Print the changelog entry and the new version; change nothing.")
 def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -> None:
     """Release a new data version: pick the semantic bump from the changes since the previous release,
-    write the version into sources/datapackage.json, CHANGELOG.md and CITATION.cff, rebuild, and write dist/douzelage-<version>.zip.
+    write the version into sources/datapackage.json, CHANGELOG.md and CITATION.cff, rebuild, and write
+    dist/douzelage-<version>.zip.
 
     Major: a column or table removed or retyped. Minor: rows (e.g. a town or meeting), columns or tables
     added or removed. Patch: values changed. Commit the result (sources, datapackage/, CHANGELOG.md, ...)."""
     import re
+
     from douzelage.write.release import ReleaseError
     from douzelage.write.release import release as run_release
+
     if not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", date_):
         raise click.BadParameter(f"{date_!r} is not YYYY-MM-DD", param_hint="--date")
     try:
@@ -148,13 +210,21 @@ def release(bump: str | None, previous: str | None, date_: str, dry_run: bool) -
     if dry_run:
         click.echo(f"Dry run: would release {outcome.version}; nothing was written.")
     else:
-        click.echo(f"Released {outcome.version}: {outcome.zip}. Commit sources/datapackage.json, CHANGELOG.md, CITATION.cff, "
-                   "datapackage/ and metadata.json.")
+        click.echo(
+            f"Released {outcome.version}: {outcome.zip}. Commit sources/datapackage.json, CHANGELOG.md, CITATION.cff, "
+            "datapackage/ and metadata.json."
+        )
 
 
 @main.command()
-@click.option("--format", "fmt", type=click.Choice(["ttl", "rdf", "jsonld"]), default="ttl", show_default=True,
-              help="Turtle, RDF/XML (what Sweden's dataportal.se harvests) or JSON-LD.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["ttl", "rdf", "jsonld"]),
+    default="ttl",
+    show_default=True,
+    help="Turtle, RDF/XML (what Sweden's dataportal.se harvests) or JSON-LD.",
+)
 def catalogue(fmt: str) -> None:
     """Print the DCAT-AP catalogue of the built package (datapackage/dcat/), and what site/catalogue.yaml lacks.
 
@@ -164,19 +234,35 @@ def catalogue(fmt: str) -> None:
         raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
     click.echo(path.read_text(encoding="utf-8"), nl=False)
     from douzelage.write.dcat import load_config, notes
+
     for note in notes(load_config()):
         click.echo(f"note: {note}", err=True)
 
 
 @main.command()
-@click.option("--out", "package", type=click.Path(path_type=Path, file_okay=False), default=PACKAGE,
-              show_default=True, help="The built Data Package folder, with the database in it.")
-@click.option("--metadata", type=click.Path(path_type=Path, dir_okay=False), default=METADATA,
-              show_default=True, help="Datasette metadata.json written by the build.")
+@click.option(
+    "--out",
+    "package",
+    type=click.Path(path_type=Path, file_okay=False),
+    default=PACKAGE,
+    show_default=True,
+    help="The built Data Package folder, with the database in it.",
+)
+@click.option(
+    "--metadata",
+    type=click.Path(path_type=Path, dir_okay=False),
+    default=METADATA,
+    show_default=True,
+    help="Datasette metadata.json written by the build.",
+)
 @click.option("--port", type=int, default=lambda: int(os.environ.get("PORT", 8001)), show_default="8001 or $PORT")
 @click.option("--host", default="127.0.0.1", show_default=True)
-@click.option("--workers", type=click.IntRange(min=1), envvar="WEB_CONCURRENCY",
-              help="Processes answering requests side by side.  [default: one per core, or $WEB_CONCURRENCY]")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    envvar="WEB_CONCURRENCY",
+    help="Processes answering requests side by side.  [default: one per core, or $WEB_CONCURRENCY]",
+)
 def serve(package: Path, metadata: Path, port: int, host: str, workers: int | None) -> None:
     """Serve the built site with Datasette (run `douzelage build` first)."""
     for path in (package / DB_FILE, metadata):
@@ -184,6 +270,7 @@ def serve(package: Path, metadata: Path, port: int, host: str, workers: int | No
             raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
     from douzelage.serve import PortInUse
     from douzelage.serve import serve as run
+
     try:
         run(package.resolve(), metadata.resolve(), host, port, workers)
     except PortInUse as e:

@@ -6,6 +6,7 @@
 - the distances between member towns (geodesic, pyproj).
 Each derived row cites the method it comes from, a row of sources/sources.csv.
 """
+
 from __future__ import annotations
 
 from itertools import combinations, islice
@@ -34,20 +35,39 @@ def derive(model: Model) -> list[Problem]:
 
 def derive_positions(model: Model) -> list[Problem]:
     problems, updates = [], []
-    cur = model.conn.execute("SELECT rowid, rowid, source_crs, source_x, source_y, latitude, longitude FROM towns "
-                             "WHERE coalesce(source_crs, source_x, source_y) IS NOT NULL")
+    cur = model.conn.execute(
+        "SELECT rowid, rowid, source_crs, source_x, source_y, latitude, longitude FROM towns "
+        "WHERE coalesce(source_crs, source_x, source_y) IS NOT NULL"
+    )
     for rowid, line, crs, x, y, lat0, lon0 in cur.fetchall():
         file = model.file("towns")
         if None in (crs, x, y):
-            problems.append(Problem(file, line, "source_crs", crs, "position",
-                                    "a projected position needs all three of source_crs, source_x and source_y",
-                                    "fill in the missing ones, or give latitude/longitude instead"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "source_crs",
+                    crs,
+                    "position",
+                    "a projected position needs all three of source_crs, source_x and source_y",
+                    "fill in the missing ones, or give latitude/longitude instead",
+                )
+            )
             continue
         try:
             lat, lon = geo.to_wgs84(crs, x, y)
         except ValueError as e:
-            problems.append(Problem(file, line, "source_crs", crs, "position", str(e),
-                                    "check the EPSG code and that x is the easting and y the northing"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    "source_crs",
+                    crs,
+                    "position",
+                    str(e),
+                    "check the EPSG code and that x is the easting and y the northing",
+                )
+            )
             continue
         if lat0 is None and lon0 is None:
             updates.append((lat, lon, rowid))
@@ -69,12 +89,14 @@ def derive_membership_summary(model: Model) -> None:
 
 
 def derive_countries(model: Model) -> None:
-    codes = [r[0] for r in model.conn.execute(
-        "SELECT DISTINCT country FROM towns WHERE country IS NOT NULL ORDER BY country")]
+    codes = [
+        r[0]
+        for r in model.conn.execute("SELECT DISTINCT country FROM towns WHERE country IS NOT NULL ORDER BY country")
+    ]
     rows = []
     for code in codes:
         country = pycountry.countries.get(alpha_2=code)
-        if country is not None:           # an unknown code is reported by the rules
+        if country is not None:  # an unknown code is reported by the rules
             rows.append((code, country.name, COUNTRIES_SOURCE))
     with model.conn:
         model.conn.executemany("INSERT INTO countries VALUES (?, ?, ?)", rows)
@@ -85,8 +107,10 @@ def derive_distances(model: Model) -> None:
         SELECT id, latitude, longitude FROM towns
         WHERE latitude IS NOT NULL AND longitude IS NOT NULL AND id IN (SELECT town FROM memberships)
         GROUP BY id ORDER BY id""").fetchall()
-    rows = ((a, b, geo.distance_km(lat1, lon1, lat2, lon2), DISTANCE_SOURCE)
-            for (a, lat1, lon1), (b, lat2, lon2) in combinations(placed, 2))
+    rows = (
+        (a, b, geo.distance_km(lat1, lon1, lat2, lon2), DISTANCE_SOURCE)
+        for (a, lat1, lon1), (b, lat2, lon2) in combinations(placed, 2)
+    )
     with model.conn:
         model.conn.execute("BEGIN")
         while batch := list(islice(rows, BATCH)):

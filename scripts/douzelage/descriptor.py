@@ -7,6 +7,7 @@ other definition derives from it here: the published descriptor's schemas (packa
 (load/model.py), the reader's expected headers (read/sources.py), Datasette's descriptions
 (site_metadata.py), the dictionary and the benchmark's naive descriptor (the sources descriptor itself).
 """
+
 from __future__ import annotations
 
 import copy
@@ -15,8 +16,14 @@ from functools import lru_cache
 
 from douzelage.layout import SOURCES_DESCRIPTOR
 
-SQL_TYPES = {"string": "TEXT", "integer": "INTEGER", "number": "REAL", "boolean": "INTEGER",
-             "date": "TEXT", "year": "INTEGER"}
+SQL_TYPES = {
+    "string": "TEXT",
+    "integer": "INTEGER",
+    "number": "REAL",
+    "boolean": "INTEGER",
+    "date": "TEXT",
+    "year": "INTEGER",
+}
 PACKAGE_KEYS_NOT_PUBLISHED = {"resources", "derived"}
 
 
@@ -52,13 +59,13 @@ def _published_of(size: int, mtime_ns: int) -> dict[str, dict]:
     for r in sources_descriptor()["resources"]:
         s = copy.deepcopy(r["schema"])
         for f in s["fields"]:
-            f.pop("hint", None)        # how to explain a bad value: for the loader, not published
+            f.pop("hint", None)  # how to explain a bad value: for the loader, not published
         extra = _derived()["fields"].get(r["name"])
         if extra:
             for f in reversed(extra["fields"]):
                 _insert_after(s["fields"], extra["after"], f, lambda f: f["name"])
         keys = _derived()["foreignKeys"].get(r["name"])
-        if keys:                       # references to derived tables come first
+        if keys:  # references to derived tables come first
             s = {**{k: v for k, v in s.items() if k != "foreignKeys"}, "foreignKeys": keys + s.get("foreignKeys", [])}
         out.append({"name": r["name"], "title": r["title"], "description": r["description"], "schema": s})
     for d in _derived()["resources"]:
@@ -90,13 +97,18 @@ def fields(table: str) -> list[dict]:
     """The published fields of a table, each with its "hint" from sources/datapackage.json where it has one
     (the kind of value, which the loader's explanations use; see load/cast.py)."""
     hints = _hints()
-    return [{**f, "hint": hints[(table, f["name"])]} if (table, f["name"]) in hints else f
-            for f in schema(table)["fields"]]
+    return [
+        {**f, "hint": hints[(table, f["name"])]} if (table, f["name"]) in hints else f for f in schema(table)["fields"]
+    ]
 
 
 def _hints() -> dict[tuple[str, str], str]:
-    return {(r["name"], f["name"]): f["hint"] for r in sources_descriptor()["resources"]
-            for f in r["schema"]["fields"] if "hint" in f}
+    return {
+        (r["name"], f["name"]): f["hint"]
+        for r in sources_descriptor()["resources"]
+        for f in r["schema"]["fields"]
+        if "hint" in f
+    }
 
 
 def sql_type(field: dict) -> str:

@@ -3,6 +3,7 @@
 They are here once, so no module hashes a file, opens the database or parses YAML its own way.
 Nothing here imports the rest of the package; the site's plugins may use it (it needs only PyYAML).
 """
+
 from __future__ import annotations
 
 import copy

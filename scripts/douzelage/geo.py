@@ -1,17 +1,18 @@
 """Coordinates: positions in other reference systems to WGS84, and geodesic distances (pyproj)."""
+
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from pyproj import CRS, Geod, Transformer
 from pyproj.exceptions import CRSError
 
 WGS84 = "EPSG:4326"
-PRECISION = 5          # decimal places of published degrees: about 1 m
+PRECISION = 5  # decimal places of published degrees: about 1 m
 _GEOD = Geod(ellps="WGS84")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _transformer(crs: str, inverse: bool = False) -> Transformer:
     # No "ballpark" fallback: where no real datum transformation applies, pyproj would otherwise
     # silently ignore the datum shift (about 100 m for OSGB36) instead of failing.
@@ -53,14 +54,17 @@ def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 # projection itself, written out: looking EPSG:3035 up in PROJ's database takes longer than the whole
 # check of 30 towns (and gives the same numbers, as ETRS89 and WGS84 coincide at this tolerance).
 BORDER_TOLERANCE_KM = 25
-_LAEA = ("+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
-         "+step +proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80")
+_LAEA = (
+    "+proj=pipeline +step +proj=unitconvert +xy_in=deg +xy_out=rad "
+    "+step +proj=laea +lat_0=52 +lon_0=10 +x_0=4321000 +y_0=3210000 +ellps=GRS80"
+)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _country_shape(code: str):
     import shapely
     from countryinfo import CountryInfo
+
     try:
         outline = CountryInfo(code).geo_json()
     except Exception:
@@ -81,6 +85,7 @@ def _to_laea() -> Transformer:
 
 def _stack(xy):
     import numpy as np
+
     return np.column_stack(xy)
 
 
@@ -88,6 +93,7 @@ def km_outside_country(code: str, lats, lons):
     """For each position, its distance in km to the country's outline (0 inside); None if no outline."""
     import numpy as np
     import shapely
+
     shape = _country_shape(code)
     if shape is None:
         return None

@@ -7,6 +7,7 @@ otherwise; length first) and says so through a pipe; iterating the `Elsewhere` y
 order, and `.result` is then what the generator returned. `Here(fn, *args)` does the same in this
 process, so a caller treats both alike. Nothing here knows what is being made.
 """
+
 from __future__ import annotations
 
 import marshal
@@ -44,7 +45,7 @@ class Elsewhere:
         """`name` says in an error what the process was doing, e.g. "reading sources/towns.csv"."""
         fd, spool_name = tempfile.mkstemp(prefix=".parallel-", suffix=".spool", dir=folder)
         spool, self.spool = os.fdopen(fd, "wb"), open(spool_name, "rb")
-        os.unlink(spool_name)             # gone when both ends are closed, whatever happens
+        os.unlink(spool_name)  # gone when both ends are closed, whatever happens
         context = multiprocessing.get_context("fork")
         self.receive, send = context.Pipe(duplex=False)
         self.process = context.Process(target=self._work, args=(fn, args, spool, send), daemon=True)
@@ -60,7 +61,7 @@ class Elsewhere:
         try:
             result = yield_all(fn(*args), lambda item: self._put(spool, send, b"i", item))
             self._put(spool, send, b"r", result)
-        except BaseException as e:        # said in the parent, where the build reports errors
+        except BaseException as e:  # said in the parent, where the build reports errors
             self._put(spool, send, b"e", f"{type(e).__name__}: {e}")
         spool.close()
         send.close()
@@ -69,11 +70,11 @@ class Elsewhere:
     def _put(spool, send, kind: bytes, item: Any) -> None:
         try:
             data, codec = marshal.dumps(item), b"m"
-        except ValueError:                # not a plain value: pickle it
+        except ValueError:  # not a plain value: pickle it
             data, codec = pickle.dumps(item), b"p"
         spool.write(len(data).to_bytes(8, "little") + kind + codec + data)
         spool.flush()
-        send.send_bytes(b".")             # one more item is in the spool file
+        send.send_bytes(b".")  # one more item is in the spool file
 
     def __iter__(self) -> Iterator[Any]:
         while True:

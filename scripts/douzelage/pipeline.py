@@ -11,6 +11,7 @@ Each stage is a module with one job; this file only says in which order they run
 Every problem of every stage is reported at once: the rules run even when some cells were refused
 (they skip what a refused row would make them report again), but not when a whole file is unreadable.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,9 +29,10 @@ from douzelage.read.sources import read_sources
 @dataclass
 class Loaded:
     """The database after read, load and derive, and what those stages found."""
+
     model: Model
     found: Found
-    files_whole: bool                    # every source file could be read: the rules can say something
+    files_whole: bool  # every source file could be read: the rules can say something
 
     @property
     def clean(self) -> bool:

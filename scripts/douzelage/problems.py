@@ -4,6 +4,7 @@ The same Problem serves the sources (row = line in the CSV file, header = 1), th
 and metadata.json (row = None, column = the JSON path of the key), and notices (what the reader
 normalised without asking, e.g. decomposed Unicode), which are reported but do not fail a build.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,13 +14,13 @@ from dataclasses import asdict, dataclass, field
 
 @dataclass(frozen=True, order=True)
 class Problem:
-    file: str            # path relative to the repository, e.g. sources/towns.csv
-    row: int | None      # line number in the file (the header is line 1); None for the whole file
-    column: str | None   # column name; for a JSON file, the path of the key, e.g. resources[2].schema
+    file: str  # path relative to the repository, e.g. sources/towns.csv
+    row: int | None  # line number in the file (the header is line 1); None for the whole file
+    column: str | None  # column name; for a JSON file, the path of the key, e.g. resources[2].schema
     value: str | None
-    rule: str            # short machine name, e.g. "type", "required", "foreign-key"
-    message: str         # what is wrong
-    hint: str = ""       # how to fix it
+    rule: str  # short machine name, e.g. "type", "required", "foreign-key"
+    message: str  # what is wrong
+    hint: str = ""  # how to fix it
 
     def __str__(self) -> str:
         where = self.file
@@ -35,6 +36,7 @@ class Problem:
 @dataclass
 class Found:
     """What a stage found: problems (the build stops) and notices (what was normalised; reported only)."""
+
     problems: list[Problem] = field(default_factory=list)
     notices: list[Problem] = field(default_factory=list)
 
@@ -54,12 +56,20 @@ def sort_problems(problems) -> list[Problem]:
 
 def report_json(problems: Sequence[Problem], notices: Sequence[Problem] = ()) -> str:
     """The machine-readable report: {"valid", "problems": [...], "notices": [...]}."""
-    return json.dumps({"valid": not problems, "problems": [asdict(p) for p in sort_problems(problems)],
-                       "notices": [asdict(n) for n in sort_problems(notices)]},
-                      ensure_ascii=False, indent=2)
+    return json.dumps(
+        {
+            "valid": not problems,
+            "problems": [asdict(p) for p in sort_problems(problems)],
+            "notices": [asdict(n) for n in sort_problems(notices)],
+        },
+        ensure_ascii=False,
+        indent=2,
+    )
 
 
-def report_text(problems: Sequence[Problem], notices: Sequence[Problem] = (), what: str = "nothing was published") -> str:
+def report_text(
+    problems: Sequence[Problem], notices: Sequence[Problem] = (), what: str = "nothing was published"
+) -> str:
     """The terminal report: every problem with its hint, then a count; notices after, marked as such."""
     lines = [str(p) for p in sort_problems(problems)]
     lines += [f"note: {n}" for n in sort_problems(notices)]

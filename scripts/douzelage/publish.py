@@ -5,6 +5,7 @@ Linux renameat2(RENAME_EXCHANGE) call: at every moment, including a SIGKILL mid-
 either the last good build or the new one, never a mix. Bad data stops the build before anything is
 written.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -16,13 +17,13 @@ import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
 from pathlib import Path
 
+from douzelage import report
 from douzelage.check.lint import lint_descriptor, lint_metadata
 from douzelage.descriptor import REPORT_TABLES, TABLES
 from douzelage.files import read_only
 from douzelage.forking import die_with_parent
 from douzelage.layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, ZIP_FILE
 from douzelage.load.model import Model
-from douzelage import report
 from douzelage.pipeline import check, read_and_load
 from douzelage.problems import DataError, Problem
 from douzelage.write.database import finish_database, write_inspect_file
@@ -47,26 +48,26 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
         loaded = read_and_load(sources, out / DB_FILE)
         if loaded.clean:
             writers.write_tables(loaded.model, [t for t in TABLES if t not in REPORT_TABLES], geojson=True)
-        check(loaded)                                  # raises DataError: the writers are stopped
+        check(loaded)  # raises DataError: the writers are stopped
         model = loaded.model
         try:
-            coverage = report.compute(model.conn)      # the report reads the checked tables beside the writers,
-            writers.wait_for_files()                   # and is stored once they have read theirs
+            coverage = report.compute(model.conn)  # the report reads the checked tables beside the writers,
+            writers.wait_for_files()  # and is stored once they have read theirs
             report.insert(model.conn, coverage)
             writers.write_tables(model, REPORT_TABLES)
             descriptor = writers.write_package()
             finish_database(model)
         finally:
             model.close()
-        writers.start(write_dictionary, out)          # the data dictionary, from the files above
+        writers.start(write_dictionary, out)  # the data dictionary, from the files above
         writers.start(check_integrity, out / DB_FILE)
         write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
         problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
-        if problems:                      # our own descriptor or metadata.json is wrong: a bug, said plainly
+        if problems:  # our own descriptor or metadata.json is wrong: a bug, said plainly
             raise DataError(problems)
         writers.wait()
-    write_catalogue(out)                  # the DCAT-AP catalogue, with every file's size and checksum
-    write_schema_org(out)                 # what the site shows, as files: schema.org JSON-LD, then the manifest
+    write_catalogue(out)  # the DCAT-AP catalogue, with every file's size and checksum
+    write_schema_org(out)  # what the site shows, as files: schema.org JSON-LD, then the manifest
     write_manifest(out, descriptor)
     return loaded.found.notices
 
@@ -86,8 +87,9 @@ class Writers:
 
     def __init__(self, out: Path):
         self.out = out
-        self.pool = ProcessPoolExecutor(max_workers=2, mp_context=multiprocessing.get_context("fork"),
-                                        initializer=die_with_parent)
+        self.pool = ProcessPoolExecutor(
+            max_workers=2, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent
+        )
         self.files: dict[str, Future] = {}
         self.started: list[Future] = []
 
@@ -95,9 +97,13 @@ class Writers:
         """The CSVs of `tables` (and the GeoJSON), largest first."""
         db = self.out / DB_FILE
         (self.out / "data").mkdir(exist_ok=True)
-        rows = {t: model.conn.execute(f'SELECT max(rowid) FROM "{t}"').fetchone()[0] or 0
-                for t in [*tables, "towns", "meetings"]}
-        jobs: dict[str, tuple] = {f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in tables}
+        rows = {
+            t: model.conn.execute(f'SELECT max(rowid) FROM "{t}"').fetchone()[0] or 0
+            for t in [*tables, "towns", "meetings"]
+        }
+        jobs: dict[str, tuple] = {
+            f"data/{t}.csv": (rows[t], write_csv, db, t, self.out / "data" / f"{t}.csv") for t in tables
+        }
         if geojson:
             jobs[GEOJSON_FILE] = (rows["towns"] + rows["meetings"], write_map, db, self.out / GEOJSON_FILE)
         for name, (_, *job) in sorted(jobs.items(), key=lambda item: -item[1][0]):
@@ -137,7 +143,7 @@ def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = MET
     tmp_meta = metadata.parent / f".{metadata.name}.new-{os.getpid()}"
     package.parent.mkdir(parents=True, exist_ok=True)
     lock = (package.parent / f".{package.name}.lock").open("w")
-    fcntl.flock(lock, fcntl.LOCK_EX)      # one build at a time: another waits, and leftovers are only ours
+    fcntl.flock(lock, fcntl.LOCK_EX)  # one build at a time: another waits, and leftovers are only ours
     _clean_leftovers(package)
     try:
         scratch.mkdir()
@@ -147,9 +153,9 @@ def build(sources: Path = SOURCES, package: Path = PACKAGE, metadata: Path = MET
         os.replace(tmp_meta, metadata)
         return found
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)   # after the swap this holds the previous build
+        shutil.rmtree(scratch, ignore_errors=True)  # after the swap this holds the previous build
         tmp_meta.unlink(missing_ok=True)
-        lock.close()                                 # releases the lock
+        lock.close()  # releases the lock
 
 
 def _clean_leftovers(package: Path) -> None:

@@ -5,18 +5,31 @@ town are unknown, and how a contributor sees what to research next. It is compil
 from the checked tables of the database being built, and published like any other derived table: a CSV
 and a resource in the Data Package, and a table in the database.
 """
+
 from __future__ import annotations
 
 import sqlite3
 
 from douzelage.descriptor import field_names
 
-FIRST_YEAR = 1991                      # the charter
+FIRST_YEAR = 1991  # the charter
 METHOD_SOURCE = "method-coverage-report"
-FIGURES = [("dates", "start_date"), ("end date", "end_date"), ("participants", "participants"),
-           ("towns represented", "towns_represented")]
-TOWN_FIELDS = ["native_name", "position", "position_precision_m", "website", "population", "population_year",
-               "wikidata", "geonames"]
+FIGURES = [
+    ("dates", "start_date"),
+    ("end date", "end_date"),
+    ("participants", "participants"),
+    ("towns represented", "towns_represented"),
+]
+TOWN_FIELDS = [
+    "native_name",
+    "position",
+    "position_precision_m",
+    "website",
+    "population",
+    "population_year",
+    "wikidata",
+    "geonames",
+]
 # The year of a meeting: that of its start date, else the year stated on its own.
 MEETING_YEAR = "coalesce(cast(substr(start_date, 1, 4) as integer), year)"
 
@@ -43,11 +56,13 @@ def _span(number: int, dated: list[tuple[int, int]], first: int, last: int) -> r
 
 def years_rows(conn: sqlite3.Connection) -> list[dict]:
     cur = conn.cursor()
-    cur.row_factory = sqlite3.Row         # read by name, made in C (300,000 meetings at scale)
-    meetings = cur.execute(f"select m.id, m.kind, m.number, m.status, {MEETING_YEAR} as year, "
-                           "coalesce(t.name, '?') as host, m.start_date, m.end_date, m.participants, "
-                           "m.towns_represented from meetings m left join towns t on t.id = m.host "
-                           "order by m.id").fetchall()
+    cur.row_factory = sqlite3.Row  # read by name, made in C (300,000 meetings at scale)
+    meetings = cur.execute(
+        f"select m.id, m.kind, m.number, m.status, {MEETING_YEAR} as year, "
+        "coalesce(t.name, '?') as host, m.start_date, m.end_date, m.participants, "
+        "m.towns_represented from meetings m left join towns t on t.id = m.host "
+        "order by m.id"
+    ).fetchall()
     dated_years = [m["year"] for m in meetings if m["year"] is not None]
     if not dated_years:
         return []
@@ -77,36 +92,56 @@ def years_rows(conn: sqlite3.Connection) -> list[dict]:
         for m in these:
             if m["status"] != "held":
                 continue
-            lacking = [label for label, col in FIGURES if m[col] is None
-                       and not (col == "end_date" and m["start_date"] is None)]   # no dates at all: say it once
+            lacking = [
+                label
+                for label, col in FIGURES
+                if m[col] is None and not (col == "end_date" and m["start_date"] is None)
+            ]  # no dates at all: say it once
             if lacking:
                 gaps.append((m["id"], lacking))
-        rows.append({
-            "year": year,
-            "meetings": len(these),
-            "meeting_ids": "; ".join(m["id"] for m in these) or None,
-            "general_meeting_known": bool(gms),
-            "general_meeting_numbers": ", ".join(str(m["number"]) if m["number"] else "?"
-                                                 for m in sorted(gms, key=lambda m: (m["number"] or 0, m["id"])))
-                                       or None,
-            "numbers_missing": ranges(missing_by_year.get(year, [])) or None,
-            "numbers_undated": ", ".join(undated_by_year.get(year, [])) or None,
-            "missing_figures": "; ".join(f"{i}: {', '.join(lack)}" for i, lack in gaps) or None,
-            "missing_figures_count": sum(len(lack) for _, lack in gaps),
-            "source": METHOD_SOURCE,
-        })
+        rows.append(
+            {
+                "year": year,
+                "meetings": len(these),
+                "meeting_ids": "; ".join(m["id"] for m in these) or None,
+                "general_meeting_known": bool(gms),
+                "general_meeting_numbers": ", ".join(
+                    str(m["number"]) if m["number"] else "?"
+                    for m in sorted(gms, key=lambda m: (m["number"] or 0, m["id"]))
+                )
+                or None,
+                "numbers_missing": ranges(missing_by_year.get(year, [])) or None,
+                "numbers_undated": ", ".join(undated_by_year.get(year, [])) or None,
+                "missing_figures": "; ".join(f"{i}: {', '.join(lack)}" for i, lack in gaps) or None,
+                "missing_figures_count": sum(len(lack) for _, lack in gaps),
+                "source": METHOD_SOURCE,
+            }
+        )
     return rows
 
 
 def towns_rows(conn: sqlite3.Connection) -> list[dict]:
     hosts = {r[0] for r in conn.execute("select distinct host from meetings where host is not null")}
     periods: dict[str, list[tuple]] = {}
-    for r in conn.execute("select town, joined, joined_earliest, joined_latest, left from memberships "
-                          "order by town, coalesce(joined, joined_earliest, joined_latest)"):
+    for r in conn.execute(
+        "select town, joined, joined_earliest, joined_latest, left from memberships "
+        "order by town, coalesce(joined, joined_earliest, joined_latest)"
+    ):
         periods.setdefault(r[0], []).append(r[1:])
     rows = []
-    cols = ["id", "name", "status", "native_name", "latitude", "position_precision_m", "website", "population",
-            "population_year", "wikidata", "geonames"]
+    cols = [
+        "id",
+        "name",
+        "status",
+        "native_name",
+        "latitude",
+        "position_precision_m",
+        "website",
+        "population",
+        "population_year",
+        "wikidata",
+        "geonames",
+    ]
     for r in conn.execute(f"select {', '.join(cols)} from towns order by id"):
         t = dict(zip(cols, r))
         t["position"] = t["latitude"]
@@ -117,8 +152,11 @@ def towns_rows(conn: sqlite3.Connection) -> list[dict]:
                 text = f"joined {joined}"
             else:
                 missing.append("joined")
-                text = (f"joined {earliest or '?'}-{latest or '?'} (range)" if earliest or latest
-                        else "joined: year unknown")
+                text = (
+                    f"joined {earliest or '?'}-{latest or '?'} (range)"
+                    if earliest or latest
+                    else "joined: year unknown"
+                )
             if left is not None:
                 text += f", left {left}"
             elif t["status"] == "former":
@@ -128,9 +166,17 @@ def towns_rows(conn: sqlite3.Connection) -> list[dict]:
             missing.append("joined")
         if t["id"] not in hosts:
             missing.append("meetings_hosted")
-        rows.append({"town": t["id"], "name": t["name"], "status": t["status"],
-                     "membership": "; ".join(texts) or None, "missing": ", ".join(missing) or None,
-                     "missing_count": len(missing), "source": METHOD_SOURCE})
+        rows.append(
+            {
+                "town": t["id"],
+                "name": t["name"],
+                "status": t["status"],
+                "membership": "; ".join(texts) or None,
+                "missing": ", ".join(missing) or None,
+                "missing_count": len(missing),
+                "source": METHOD_SOURCE,
+            }
+        )
     return rows
 
 
@@ -145,8 +191,10 @@ def insert(conn: sqlite3.Connection, report: dict[str, list[dict]]) -> None:
             continue
         names = field_names(name)
         with conn:
-            conn.executemany(f'INSERT INTO "{name}" ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})',
-                             [[(int(r[n]) if isinstance(r[n], bool) else r[n]) for n in names] for r in rows])
+            conn.executemany(
+                f'INSERT INTO "{name}" ({", ".join(names)}) VALUES ({", ".join("?" * len(names))})',
+                [[(int(r[n]) if isinstance(r[n], bool) else r[n]) for n in names] for r in rows],
+            )
 
 
 def derive(conn: sqlite3.Connection) -> None:

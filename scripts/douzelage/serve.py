@@ -21,6 +21,7 @@ answer through scripts/client_limits.py (per-address limits, accounted across th
 Everything Datasette is told (files, metadata, settings, templates, plugins) is in `datasette_kwargs`,
 which the tests' in-process client uses too.
 """
+
 from __future__ import annotations
 
 import fcntl
@@ -46,12 +47,16 @@ def datasette_kwargs(package: Path = PACKAGE, metadata: Path = METADATA) -> dict
     """Datasette's arguments for the built package: the database immutable, with its inspect file (the
     row counts), our metadata, settings, templates, plugins and static files, and CORS for scripts."""
     inspect_file = package / INSPECT_FILE
-    return {"immutables": [str(package / DB_FILE)],
-            "metadata": json.loads(metadata.read_text(encoding="utf-8")),
-            "inspect_data": json.loads(inspect_file.read_text(encoding="utf-8")) if inspect_file.exists() else None,
-            "settings": SETTINGS, "cors": True,
-            "template_dir": str(SITE / "templates"), "plugins_dir": str(SITE / "plugins"),
-            "static_mounts": [("assets", str(SITE / "static")), ("downloads", str(package))]}
+    return {
+        "immutables": [str(package / DB_FILE)],
+        "metadata": json.loads(metadata.read_text(encoding="utf-8")),
+        "inspect_data": json.loads(inspect_file.read_text(encoding="utf-8")) if inspect_file.exists() else None,
+        "settings": SETTINGS,
+        "cors": True,
+        "template_dir": str(SITE / "templates"),
+        "plugins_dir": str(SITE / "plugins"),
+        "static_mounts": [("assets", str(SITE / "static")), ("downloads", str(package))],
+    }
 
 
 def default_workers() -> int:
@@ -66,8 +71,13 @@ def served_url(host: str, port: int) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def serve(package: Path = PACKAGE, metadata: Path = METADATA, host: str = "127.0.0.1", port: int = 8001,
-          workers: int | None = None) -> None:
+def serve(
+    package: Path = PACKAGE,
+    metadata: Path = METADATA,
+    host: str = "127.0.0.1",
+    port: int = 8001,
+    workers: int | None = None,
+) -> None:
     """Serve until stopped (SIGINT or SIGTERM stops the workers, then this process)."""
     import uvicorn
     from datasette.app import Datasette
@@ -75,21 +85,24 @@ def serve(package: Path = PACKAGE, metadata: Path = METADATA, host: str = "127.0
     from douzelage.serving.client_limits import ClientTable, count_sql_time, limited
 
     address = (host, port)
-    claim = _claim(address)                          # fails here, once, if the port is taken
+    claim = _claim(address)  # fails here, once, if the port is taken
     base_url = (os.environ.get(BASE_URL_ENV) or served_url(host, port)).rstrip("/")
-    os.environ[BASE_URL_ENV] = base_url              # the catalogue and the JSON-LD say the same
+    os.environ[BASE_URL_ENV] = base_url  # the catalogue and the JSON-LD say the same
     datasette = Datasette(**datasette_kwargs(package, metadata))
     count_sql_time(datasette)
     app = limited(with_base_url(datasette.app(), base_url), ClientTable())
     holder = _socket(address)
     count = workers or default_workers()
-    gc.freeze()                  # what is set up now stays shared: the collector will not touch (and copy) it
-    print(f"Serving {served_url(host, port)}/ as {base_url}/ with {count} worker processes (Ctrl-C stops)",
-          file=sys.stderr, flush=True)
+    gc.freeze()  # what is set up now stays shared: the collector will not touch (and copy) it
+    print(
+        f"Serving {served_url(host, port)}/ as {base_url}/ with {count} worker processes (Ctrl-C stops)",
+        file=sys.stderr,
+        flush=True,
+    )
     children = []
     for _ in range(count):
         pid = os.fork()
-        if pid == 0:                                  # a worker
+        if pid == 0:  # a worker
             die_with_parent()
             _run_worker(uvicorn, datasette, app, address)
             os._exit(0)
@@ -106,16 +119,20 @@ def _claim(address: tuple[str, int]):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except OSError:
         lock.close()
-        raise PortInUse(f"port {address[1]} is in use by another `douzelage serve`: stop it first, "
-                        f"or choose another port (--port, or PORT=... make serve)") from None
+        raise PortInUse(
+            f"port {address[1]} is in use by another `douzelage serve`: stop it first, "
+            f"or choose another port (--port, or PORT=... make serve)"
+        ) from None
     probe = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM)
-    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)    # not SO_REUSEPORT: fails if anyone listens
+    probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # not SO_REUSEPORT: fails if anyone listens
     try:
         probe.bind(address)
     except OSError as e:
         lock.close()
-        raise PortInUse(f"cannot listen on {address[0]}:{address[1]}: {e.strerror}; stop what uses the port, "
-                        f"or choose another (--port, or PORT=... make serve)") from None
+        raise PortInUse(
+            f"cannot listen on {address[0]}:{address[1]}: {e.strerror}; stop what uses the port, "
+            f"or choose another (--port, or PORT=... make serve)"
+        ) from None
     finally:
         probe.close()
     return lock
@@ -132,12 +149,14 @@ def with_base_url(app, base_url: str):
             headers = [(k, v) for k, v in scope.get("headers", []) if k != b"host"] + [(b"host", host)]
             scope = dict(scope, headers=headers, scheme=parts.scheme)
         return await app(scope, receive, send)
+
     return addressed
 
 
 def _socket(address: tuple[str, int]) -> socket.socket:
-    sock = socket.socket(socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM,
-                         socket.IPPROTO_TCP)
+    sock = socket.socket(
+        socket.AF_INET6 if ":" in address[0] else socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP
+    )
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
     sock.bind(address)
@@ -146,12 +165,20 @@ def _socket(address: tuple[str, int]) -> socket.socket:
 
 def _run_worker(uvicorn, datasette, app, address: tuple[str, int]) -> None:
     import asyncio
-    asyncio.run(datasette.invoke_startup())           # the plugins' startup hooks, in this process
+
+    asyncio.run(datasette.invoke_startup())  # the plugins' startup hooks, in this process
     from douzelage.serving.http_protocol import MAX_HEAD, BoundedH11Protocol
+
     listener = _socket(address)
     listener.listen(2048)
-    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False, http=BoundedH11Protocol,
-                            h11_max_incomplete_event_size=2 * MAX_HEAD)
+    config = uvicorn.Config(
+        app,
+        lifespan="on",
+        log_level="warning",
+        access_log=False,
+        http=BoundedH11Protocol,
+        h11_max_incomplete_event_size=2 * MAX_HEAD,
+    )
     uvicorn.Server(config).run(sockets=[listener])
 
 
@@ -162,6 +189,7 @@ def _wait_for(children: list[int]) -> None:
                 os.kill(pid, signal.SIGTERM)
             except ProcessLookupError:
                 pass
+
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     for pid in children:

@@ -7,6 +7,7 @@ reads them and imports nothing from the build, so it shows exactly what was buil
 of its addresses: the build writes the configured base URL, and a site served elsewhere
 ($DOUZELAGE_BASE_URL, else the address served: scripts/douzelage/serve.py) says its own.
 """
+
 from __future__ import annotations
 
 import json
@@ -18,7 +19,7 @@ from pathlib import Path
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-BASE_URL_ENV = "DOUZELAGE_BASE_URL"     # as douzelage.layout names it (set by `douzelage serve`)
+BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # as douzelage.layout names it (set by `douzelage serve`)
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
 
 
@@ -39,8 +40,11 @@ async def catalogue(datasette, request):
     path = package / "dcat" / f"catalogue.{ext}" if package else None
     if path is None or not path.exists():
         return Response.text("The catalogue has not been built: run `douzelage build`.", status=404)
-    return Response(rebased(path.read_text(encoding="utf-8")), content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
-                    headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"})
+    return Response(
+        rebased(path.read_text(encoding="utf-8")),
+        content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
+        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+    )
 
 
 def rebased(text: str) -> str:
@@ -77,7 +81,7 @@ def extra_template_vars(template, datasette):
     if package is None:
         return {}
     if template == "index.html":
-        jsonld = _text(package / "meta" / "schema-org.jsonld")   # written script-safe by the build
+        jsonld = _text(package / "meta" / "schema-org.jsonld")  # written script-safe by the build
         return {"schema_org_jsonld": rebased(jsonld).strip() if jsonld else None, "catalogue_url": "/catalogue"}
     if template == "pages/dictionary.html":
         text = _text(package / "meta" / "dictionary.json")

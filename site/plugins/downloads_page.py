@@ -4,6 +4,7 @@ The list is the build's manifest of the folder Datasette serves at /downloads/ (
 mount): meta/manifest.json, written last by the build and swapped in with the files it lists, so every
 hash is of the bytes served. Titles and licences come from datapackage.json, through the manifest.
 """
+
 from __future__ import annotations
 
 import json
@@ -38,10 +39,21 @@ def files(datasette) -> list[dict]:
     if folder is None or not (folder / MANIFEST).is_file():
         return []
     listed = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
-    return [{"path": f["path"], "url": datasette.urls.path(f"/{MOUNT}/{f['path']}"), "title": f["title"],
-             "description": f["description"], "bytes": f["bytes"], "size": human_size(f["bytes"]),
-             "sha256": f["sha256"], "licence": f["licence"], "licence_title": f["licence_title"],
-             "licence_url": f["licence_url"]} for f in listed]
+    return [
+        {
+            "path": f["path"],
+            "url": datasette.urls.path(f"/{MOUNT}/{f['path']}"),
+            "title": f["title"],
+            "description": f["description"],
+            "bytes": f["bytes"],
+            "size": human_size(f["bytes"]),
+            "sha256": f["sha256"],
+            "licence": f["licence"],
+            "licence_title": f["licence_title"],
+            "licence_url": f["licence_url"],
+        }
+        for f in listed
+    ]
 
 
 async def downloads_page(request, datasette):
@@ -51,12 +63,16 @@ async def downloads_page(request, datasette):
         if datasette.cors:
             add_cors_headers(response.headers)
         return response
-    context = {"files": listed, "json_url": datasette.urls.path("/downloads.json"),
-               "time_limit_ms": datasette.setting("sql_time_limit_ms"),
-               "max_rows": datasette.setting("max_returned_rows"),
-               "base_url": datasette.absolute_url(request, "/").rstrip("/")}
-    return Response.html(await datasette.render_template("downloads.html", context, request=request,
-                                                         view_name="downloads"))
+    context = {
+        "files": listed,
+        "json_url": datasette.urls.path("/downloads.json"),
+        "time_limit_ms": datasette.setting("sql_time_limit_ms"),
+        "max_rows": datasette.setting("max_returned_rows"),
+        "base_url": datasette.absolute_url(request, "/").rstrip("/"),
+    }
+    return Response.html(
+        await datasette.render_template("downloads.html", context, request=request, view_name="downloads")
+    )
 
 
 @hookimpl

@@ -11,6 +11,7 @@
   MMAP_MIB): pages are read in place, and the worker processes (scripts/douzelage/serve.py) share one copy, the
   operating system's, where a larger page cache would hold one more copy per process.
 """
+
 from __future__ import annotations
 
 import functools
@@ -19,7 +20,7 @@ import datasette as datasette_package
 from datasette import hookimpl
 
 MMAP_MIB = 4096
-KNOWN_TABLES = 4096          # bounds the memo: a name that is no table is asked about once, then forgotten
+KNOWN_TABLES = 4096  # bounds the memo: a name that is no table is asked about once, then forgotten
 # The memo wraps a private method of Datasette, so it is made only on the versions it was written and
 # tested for (tests/test_site_config.py); on any other the site runs without it, as fast as Datasette is.
 MEMO_VERSIONS = ("0.65.",)
@@ -38,9 +39,8 @@ def startup(datasette):
         datasette._table_permission_allows = functools.lru_cache(maxsize=KNOWN_TABLES)(lookup)
 
 
-@hookimpl(tryfirst=True)          # before sql_guard's authorizer, which refuses PRAGMAs that set a value
+@hookimpl(tryfirst=True)  # before sql_guard's authorizer, which refuses PRAGMAs that set a value
 def prepare_connection(conn, database, datasette):
     db = datasette.databases.get(database)
     if db is not None and not db.is_mutable:
         conn.execute(f"PRAGMA mmap_size = {MMAP_MIB << 20}")
-

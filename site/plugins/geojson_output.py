@@ -4,6 +4,7 @@ Add `.geojson` to the address of such a page. Each row becomes a Feature with a 
 [longitude, latitude] (RFC 7946 order, WGS84, no `crs` member) and the other columns as properties;
 a row without a position keeps its properties with a null geometry, as RFC 7946 allows.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,15 +29,13 @@ def feature(row: dict) -> dict:
 def render(columns, rows, request, data):
     if not can_render(columns):
         from datasette.views.base import DatasetteError
-        raise DatasetteError("This data has no latitude and longitude columns, so it cannot be GeoJSON.",
-                             status=400)
-    collection = {"type": "FeatureCollection",
-                  "features": [feature(dict(zip(columns, row))) for row in rows]}
+
+        raise DatasetteError("This data has no latitude and longitude columns, so it cannot be GeoJSON.", status=400)
+    collection = {"type": "FeatureCollection", "features": [feature(dict(zip(columns, row))) for row in rows]}
     headers = {}
     if data.get("next_url"):
         headers["Link"] = f'<{data["next_url"].replace(".json", ".geojson", 1)}>; rel="next"'
-    return Response(json.dumps(collection, ensure_ascii=False), content_type="application/geo+json",
-                    headers=headers)
+    return Response(json.dumps(collection, ensure_ascii=False), content_type="application/geo+json", headers=headers)
 
 
 @hookimpl

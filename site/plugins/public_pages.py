@@ -7,6 +7,7 @@ with human labels and dates written for people. Every query they run is named in
 this module keeps only the routes and the formatting for people. It reads the files the build wrote and
 imports nothing from the build.
 """
+
 from __future__ import annotations
 
 import json
@@ -16,12 +17,10 @@ from functools import lru_cache
 from pathlib import Path
 
 import yaml
-
 from datasette import hookimpl
 from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
 from markupsafe import Markup, escape
-
 
 SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 
@@ -67,8 +66,7 @@ def year_range(start, end) -> str:
 def position_text(latitude, longitude) -> str:
     if latitude is None or longitude is None:
         return "not stated"
-    return (f"{abs(latitude)}° {'N' if latitude >= 0 else 'S'}, "
-            f"{abs(longitude)}° {'E' if longitude >= 0 else 'W'}")
+    return f"{abs(latitude)}° {'N' if latitude >= 0 else 'S'}, {abs(longitude)}° {'E' if longitude >= 0 else 'W'}"
 
 
 def joined_text(joined, earliest=None, latest=None) -> str:
@@ -94,7 +92,7 @@ def membership_text(town: dict, membership: dict | None) -> str:
     if town.get("status") == "former":
         left = f" to {town['left']}" if town.get("left") else ""
         if since.startswith("since "):
-            return f"Former member: from {since[len('since '):]}{left}{founder}"
+            return f"Former member: from {since[len('since ') :]}{left}{founder}"
         return f"Former member ({since}){left}{founder}"
     return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
 
@@ -119,18 +117,27 @@ def status_text(status: str, start_date=None, end_date=None, year=None, today: d
 def towns_named_text(named: int, represented) -> str:
     """How many towns the sources name beside how many were represented, and what is not known."""
     if represented is None:
-        return (f"The sources name {named} town{'s' if named != 1 else ''} that took part; how many towns were "
-                "represented in all is not known.") if named else \
-            "No source read lists the towns that took part, nor how many were represented."
+        return (
+            (
+                f"The sources name {named} town{'s' if named != 1 else ''} that took part; how many towns were "
+                "represented in all is not known."
+            )
+            if named
+            else "No source read lists the towns that took part, nor how many were represented."
+        )
     if named == 0:
         return f"{represented} towns were represented; no source read names them."
     if named < represented:
-        return (f"The sources name {named} of the {represented} towns represented; the rest are not named in any "
-                "source read.")
+        return (
+            f"The sources name {named} of the {represented} towns represented; the rest are not named in any "
+            "source read."
+        )
     if named == represented:
         return f"{represented} towns were represented, and the sources name them all."
-    return (f"The sources name {named} towns, host included; the source of the figure counts {represented} towns "
-            "represented.")
+    return (
+        f"The sources name {named} towns, host included; the source of the figure counts {represented} towns "
+        "represented."
+    )
 
 
 _SOURCE_ID = re.compile(r"(?<![\w.-])[a-z0-9]+(?:-[a-z0-9]+)+(?![\w-])")
@@ -163,8 +170,9 @@ async def _public_notes(db, rows: list[dict], key: str = "note") -> None:
     titled by the source; a column named as in the files becomes its title; the rest is escaped text."""
     texts = [r.get(key) or "" for r in rows]
     wanted = sorted({m for t in texts for m in _SOURCE_ID.findall(t)})
-    sources = {r["id"]: r for r in await _rows(db, "public_note_sources",
-        {"ids": json.dumps(wanted)})} if wanted else {}
+    sources = (
+        {r["id"]: r for r in await _rows(db, "public_note_sources", {"ids": json.dumps(wanted)})} if wanted else {}
+    )
     titles = _column_titles(db.ds)
 
     def cited(match) -> str:
@@ -176,7 +184,7 @@ async def _public_notes(db, rows: list[dict], key: str = "note") -> None:
     for r, text in zip(rows, texts):
         out, at = [], 0
         for m in _SOURCE_ID.finditer(text):
-            out.append(_words(text[at:m.start()], titles))
+            out.append(_words(text[at : m.start()], titles))
             out.append(cited(m))
             at = m.end()
         out.append(_words(text[at:], titles))
@@ -205,8 +213,7 @@ async def _rows(db, name: str, params: dict | None = None) -> list[dict]:
 
 async def _claims(db, table: str, record: str) -> list[dict]:
     """What each source says about one record, where sources differ; the value used first."""
-    claims = await _rows(db, "claims",
-                         {"table": table, "record": record})
+    claims = await _rows(db, "claims", {"table": table, "record": record})
     titles = _column_titles(db.ds)
     for c in claims:
         c["field_title"] = titles.get(c["field"], c["field"])
@@ -215,8 +222,9 @@ async def _claims(db, table: str, record: str) -> list[dict]:
 
 
 async def _not_found(datasette, request, title: str, message: str) -> Response:
-    html = await datasette.render_template("error.html", {"ok": False, "error": message, "status": 404,
-                                                          "title": title}, request=request)
+    html = await datasette.render_template(
+        "error.html", {"ok": False, "error": message, "status": 404, "title": title}, request=request
+    )
     return Response.html(html, status=404)
 
 
@@ -245,17 +253,27 @@ async def landing(datasette) -> dict:
         else:
             undated.append(m)
     queries = await datasette.get_canned_queries(db.name, None)
-    map_towns = [{k: t[k] for k in ("id", "name", "country_name", "latitude", "longitude", "status", "url")}
-                 for t in towns if t["latitude"] is not None and t["longitude"] is not None]
+    map_towns = [
+        {k: t[k] for k in ("id", "name", "country_name", "latitude", "longitude", "status", "url")}
+        for t in towns
+        if t["latitude"] is not None and t["longitude"] is not None
+    ]
     return {
         "towns": towns,
         "map_towns_json": json.dumps(map_towns, ensure_ascii=False),
         "numbers": {**numbers, "years_active": years_active},
         "timeline": sorted(timeline.items(), reverse=True),
         "undated_meetings": undated,
-        "canned_queries": [{"name": name, "title": q.get("title", name), "description": q.get("description", ""),
-                            "url": datasette.urls.query(db.name, name)}
-                           for name, q in queries.items() if name not in ("search", "meetings_feed")],
+        "canned_queries": [
+            {
+                "name": name,
+                "title": q.get("title", name),
+                "description": q.get("description", ""),
+                "url": datasette.urls.query(db.name, name),
+            }
+            for name, q in queries.items()
+            if name not in ("search", "meetings_feed")
+        ],
         "database_name": db.name,
         "has_coverage_page": _template_exists(datasette, "pages/coverage.html"),
     }
@@ -274,8 +292,12 @@ async def town_page(request, datasette):
     town_id = request.url_vars["id"]
     found = await _rows(db, "town", {"id": town_id})
     if not found:
-        return await _not_found(datasette, request, "Town not found",
-                                f"No member town has the id “{town_id}”. The landing page lists them all.")
+        return await _not_found(
+            datasette,
+            request,
+            "Town not found",
+            f"No member town has the id “{town_id}”. The landing page lists them all.",
+        )
     town = found[0]
     memberships = await _rows(db, "town_memberships", {"id": town_id})
     hosted = await _rows(db, "town_hosted", {"id": town_id})
@@ -295,20 +317,38 @@ async def town_page(request, datasette):
         p["years"] = year_range(p["start_year"], p["end_year"])
     for t in nearest:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
-    map_points = [{"id": town["id"], "name": town["name"], "country_name": town["country_name"],
-                   "latitude": town["latitude"], "longitude": town["longitude"], "status": town["status"],
-                   "url": datasette.urls.path(f"/town/{town['id']}"), "this": True}]
-    map_points += [{k: t[k] for k in ("id", "name", "country_name", "latitude", "longitude", "status", "url")}
-                   for t in nearest]
+    map_points = [
+        {
+            "id": town["id"],
+            "name": town["name"],
+            "country_name": town["country_name"],
+            "latitude": town["latitude"],
+            "longitude": town["longitude"],
+            "status": town["status"],
+            "url": datasette.urls.path(f"/town/{town['id']}"),
+            "this": True,
+        }
+    ]
+    map_points += [
+        {k: t[k] for k in ("id", "name", "country_name", "latitude", "longitude", "status", "url")} for t in nearest
+    ]
     context = {
         "town": town,
         "membership": membership_text(town, memberships[0] if memberships else None),
-        "hosted": hosted, "attended": attended, "projects": projects, "nearest": nearest,
-        "sources": sources, "claims": claims,
+        "hosted": hosted,
+        "attended": attended,
+        "projects": projects,
+        "nearest": nearest,
+        "sources": sources,
+        "claims": claims,
         "map_towns_json": json.dumps(map_points, ensure_ascii=False),
-        "population_text": (f"{town['population']:,}".replace(",", "\u202f") + " inhabitants"
-                            + (f" ({town['population_year']})" if town.get("population_year") else ""))
-        if town.get("population") else None,
+        "population_text": (
+            f"{town['population']:,}".replace(",", "\u202f")
+            + " inhabitants"
+            + (f" ({town['population_year']})" if town.get("population_year") else "")
+        )
+        if town.get("population")
+        else None,
         "position_text": position_text(town["latitude"], town["longitude"]),
         "row_url": _row_url(datasette, db, "towns", town_id),
         "json_url": datasette.urls.row(db.name, "towns", town_id, format="json"),
@@ -321,8 +361,12 @@ async def meeting_page(request, datasette):
     meeting_id = request.url_vars["id"]
     found = await _rows(db, "meeting", {"id": meeting_id})
     if not found:
-        return await _not_found(datasette, request, "Meeting not found",
-                                f"No meeting has the id “{meeting_id}”; the landing page's timeline lists them.")
+        return await _not_found(
+            datasette,
+            request,
+            "Meeting not found",
+            f"No meeting has the id “{meeting_id}”; the landing page's timeline lists them.",
+        )
     meeting = found[0]
     towns = await _rows(db, "meeting_towns", {"id": meeting_id, "host": meeting["host"]})
     claims = await _claims(db, "meetings", meeting_id)
@@ -330,16 +374,17 @@ async def meeting_page(request, datasette):
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {
-        "meeting": meeting, "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"]),
+        "meeting": meeting,
+        "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"]),
         "status_text": status_text(meeting["status"], meeting["start_date"], meeting["end_date"], meeting["year"]),
         "towns_named_text": towns_named_text(len(towns), meeting["towns_represented"]),
-        "towns": towns, "claims": claims,
+        "towns": towns,
+        "claims": claims,
         "host_url": datasette.urls.path(f"/town/{meeting['host']}") if meeting["host"] else None,
         "row_url": _row_url(datasette, db, "meetings", meeting_id),
         "json_url": datasette.urls.row(db.name, "meetings", meeting_id, format="json"),
     }
-    return Response.html(await datasette.render_template("meeting.html", context, request=request,
-                                                         view_name="meeting"))
+    return Response.html(await datasette.render_template("meeting.html", context, request=request, view_name="meeting"))
 
 
 async def project_page(request, datasette):
@@ -347,8 +392,7 @@ async def project_page(request, datasette):
     project_id = request.url_vars["id"]
     found = await _rows(db, "project", {"id": project_id})
     if not found:
-        return await _not_found(datasette, request, "Project not found",
-                                f"No project has the id “{project_id}”.")
+        return await _not_found(datasette, request, "Project not found", f"No project has the id “{project_id}”.")
     project = found[0]
     towns = await _rows(db, "project_towns", {"id": project_id})
     claims = await _claims(db, "projects", project_id)
@@ -356,15 +400,16 @@ async def project_page(request, datasette):
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
     context = {
-        "project": project, "years": year_range(project["start_year"], project["end_year"]),
-        "towns": towns, "claims": claims,
+        "project": project,
+        "years": year_range(project["start_year"], project["end_year"]),
+        "towns": towns,
+        "claims": claims,
         "grant_text": f"{project['grant_eur']:,.0f} EUR".replace(",", "\u202f") if project["grant_eur"] else None,
         "lead_url": datasette.urls.path(f"/town/{project['lead']}") if project["lead"] else None,
         "row_url": _row_url(datasette, db, "projects", project_id),
         "json_url": datasette.urls.row(db.name, "projects", project_id, format="json"),
     }
-    return Response.html(await datasette.render_template("project.html", context, request=request,
-                                                         view_name="project"))
+    return Response.html(await datasette.render_template("project.html", context, request=request, view_name="project"))
 
 
 async def search_page(request, datasette):
@@ -379,8 +424,12 @@ async def search_page(request, datasette):
             error = str(e)
     for r in results:
         r["url"] = datasette.urls.path(f"/{r['kind']}/{r['id']}")
-    context = {"q": q, "results": results, "error": error,
-               "api_url": datasette.urls.query(db.name, "search", format="json")}
+    context = {
+        "q": q,
+        "results": results,
+        "error": error,
+        "api_url": datasette.urls.query(db.name, "search", format="json"),
+    }
     return Response.html(await datasette.render_template("search.html", context, request=request, view_name="search"))
 
 
@@ -401,6 +450,7 @@ def extra_template_vars(view_name, datasette):
 
     async def inner():
         return {"site": await landing(datasette)}
+
     return inner
 
 

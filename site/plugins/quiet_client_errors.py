@@ -3,7 +3,9 @@
 Datasette prints a full traceback, local variables included, for every error when `rich` is installed
 (frictionless brings it in), and every failed SQL statement whole. On a public SQL site most errors are
 the visitor's (a refused write, a query over the time limit, a page that does not exist), so for those
-(status below 500) the traceback is skipped and one short line is written instead (scripts/http_log.py); the visitor still gets Datasette's own error page (or JSON), and real server errors still print
+(status below 500) the traceback is skipped and one short line is written instead
+(scripts/douzelage/serving/http_log.py); the visitor still gets Datasette's own error page (or JSON), and real
+server errors still print
 their traceback. Datasette has no setting for this, so its handler's `rich` is wrapped once, when the
 plugin loads, and the served database is asked not to print failed statements (the line says it).
 
@@ -11,6 +13,7 @@ Datasette 0.65 raises DatasetteError with its default status 500 for request par
 (an unknown `_sort` or `_sort_desc` column, both at once, a `_through` naming no foreign key): a client
 error, answered as 400. Parameters it parses without checking are refused before (request_guard.py).
 """
+
 from __future__ import annotations
 
 import sys
@@ -44,8 +47,7 @@ class QuietForClientErrors:
 
 # When a facet's query fails, Datasette leaves the other facets' coroutines unawaited, and Python warns
 # about each in three lines: the visitor's mistake (a bad _facet_array), already in its one line.
-warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning,
-                        module="datasette")
+warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning, module="datasette")
 
 if default_handler.rich is not None and not isinstance(default_handler.rich, QuietForClientErrors):
     default_handler.rich = QuietForClientErrors(default_handler.rich)
@@ -58,7 +60,7 @@ def handle_exception(datasette, request, exception):
     if is_client_error(exception):
         message = exception.message if isinstance(exception, DatasetteError) else exception.args[0]
         log_line(exception.status, request.scope, message)
-    return None                                   # Datasette's own handler writes the page
+    return None  # Datasette's own handler writes the page
 
 
 @hookimpl
@@ -69,9 +71,17 @@ def startup(datasette):
 
 
 def _without_sql_log(execute):
-    async def quiet_execute(sql, params=None, truncate=False, custom_time_limit=None, page_size=None,
-                            log_sql_errors=True):
-        return await execute(sql, params, truncate=truncate, custom_time_limit=custom_time_limit,
-                             page_size=page_size, log_sql_errors=False)
+    async def quiet_execute(
+        sql, params=None, truncate=False, custom_time_limit=None, page_size=None, log_sql_errors=True
+    ):
+        return await execute(
+            sql,
+            params,
+            truncate=truncate,
+            custom_time_limit=custom_time_limit,
+            page_size=page_size,
+            log_sql_errors=False,
+        )
+
     quiet_execute.quiet = True
     return quiet_execute

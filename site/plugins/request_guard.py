@@ -10,6 +10,7 @@
 
 The answer is in the page's format (JSON for a .json path, else Datasette's error page) with one log line.
 """
+
 from __future__ import annotations
 
 import json
@@ -36,8 +37,9 @@ def _through_ok(value: str) -> bool:
         through = json.loads(value)
     except ValueError:
         return False
-    return isinstance(through, dict) and all(isinstance(through.get(k), (str, int, float))
-                                             for k in ("table", "column", "value"))
+    return isinstance(through, dict) and all(
+        isinstance(through.get(k), (str, int, float)) for k in ("table", "column", "value")
+    )
 
 
 def problem(request: Request) -> tuple[int, str] | None:
@@ -49,16 +51,20 @@ def problem(request: Request) -> tuple[int, str] | None:
         return 405, f"Method {request.method[:20]} is not allowed: this site only reads (GET, HEAD, OPTIONS)."
     for key, value in parse_qsl(request.query_string, keep_blank_values=True):
         if key == "_through" and not _through_ok(value):
-            return 400, '_through must be JSON such as {"table": "memberships", "column": "town", "value": "sherborne"}.'
+            return (
+                400,
+                '_through must be JSON such as {"table": "memberships", "column": "town", "value": "sherborne"}.',
+            )
         if key.endswith(("__in", "__notin")) and value.startswith("[") and not _json_is(value, list):
-            return 400, f"{key[:60]} starts with [ but is not a JSON list: write [\"a\", \"b\"] or a,b."
+            return 400, f'{key[:60]} starts with [ but is not a JSON list: write ["a", "b"] or a,b.'
         if key == "_timelimit" and not value.strip().isdigit():
             return 400, "_timelimit must be a whole number of milliseconds."
     return None
 
 
-async def error_response(datasette, request: Request, status: int, message: str,
-                         headers: dict | None = None) -> Response:
+async def error_response(
+    datasette, request: Request, status: int, message: str, headers: dict | None = None
+) -> Response:
     """The error as Datasette writes it: JSON for a .json path, else its error page."""
     headers = dict(headers or {})
     if datasette.cors:
@@ -67,8 +73,9 @@ async def error_response(datasette, request: Request, status: int, message: str,
     if request.path.endswith(".json"):
         return Response.json(info, status=status, headers=headers)
     template = datasette.jinja_env.select_template([f"{status}.html", "error.html"])
-    html = await template.render_async(dict(info, urls=datasette.urls, app_css_hash=datasette.app_css_hash(),
-                                            menu_links=lambda: []))
+    html = await template.render_async(
+        dict(info, urls=datasette.urls, app_css_hash=datasette.app_css_hash(), menu_links=lambda: [])
+    )
     return Response.html(html, status=status, headers=headers)
 
 
@@ -87,5 +94,7 @@ def asgi_wrapper(datasette):
             headers = {"Allow": ", ".join(ALLOWED_METHODS)} if status == 405 else {}
             response = await error_response(datasette, request, status, message, headers)
             await response.asgi_send(send)
+
         return guarded
+
     return wrap

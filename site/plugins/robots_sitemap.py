@@ -6,6 +6,7 @@ Every table, view and canned query gets its own `Disallow: /<db>/<name>?` line, 
 not know wildcards (Python's urllib.robotparser, many small crawlers) still keeps off the pages that
 take parameters; the `*` lines are for the crawlers that do.
 """
+
 from __future__ import annotations
 
 from xml.sax.saxutils import escape
@@ -24,10 +25,17 @@ async def _names(datasette, db) -> list[str]:
 async def robots_txt(request, datasette):
     db = datasette.get_database()
     base = datasette.urls.database(db.name)
-    lines = ["User-agent: *",
-             f"Disallow: {base}?", f"Disallow: {base}.json", f"Disallow: {base}.db",
-             f"Disallow: {base}/*?", "Disallow: /*?sql=", "Disallow: /*&sql=", "Disallow: /*_facet",
-             "Disallow: /search?"]
+    lines = [
+        "User-agent: *",
+        f"Disallow: {base}?",
+        f"Disallow: {base}.json",
+        f"Disallow: {base}.db",
+        f"Disallow: {base}/*?",
+        "Disallow: /*?sql=",
+        "Disallow: /*&sql=",
+        "Disallow: /*_facet",
+        "Disallow: /search?",
+    ]
     lines += [f"Disallow: {datasette.urls.table(db.name, name)}?" for name in await _names(datasette, db)]
     lines += ["", f"Sitemap: {datasette.absolute_url(request, datasette.urls.path('/sitemap.xml'))}", ""]
     return Response.text("\n".join(lines))
@@ -52,8 +60,10 @@ async def sitemap_xml(request, datasette):
     paths += [datasette.urls.table(db.name, v) for v in await db.view_names()]
     paths += [datasette.urls.query(db.name, q) for q in await datasette.get_canned_queries(db.name, None)]
     urls = "".join(f"<url><loc>{escape(datasette.absolute_url(request, p))}</loc></url>\n" for p in paths)
-    body = ('<?xml version="1.0" encoding="UTF-8"?>\n'
-            '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n")
+    body = (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls + "</urlset>\n"
+    )
     return Response(body, content_type="application/xml; charset=utf-8")
 
 

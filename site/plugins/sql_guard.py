@@ -15,6 +15,7 @@ printf and format are replaced by a wrapper that answers a width or precision ab
 with a value one byte too long (so SQLite itself says "string or blob too big", as for any other value
 over the limit) and otherwise asks SQLite's own printf, on a private in-memory connection.
 """
+
 from __future__ import annotations
 
 import re
@@ -23,27 +24,58 @@ import sqlite3
 from datasette import hookimpl
 
 DENIED_ACTIONS = {
-    sqlite3.SQLITE_ATTACH, sqlite3.SQLITE_DETACH, sqlite3.SQLITE_INSERT, sqlite3.SQLITE_UPDATE,
-    sqlite3.SQLITE_DELETE, sqlite3.SQLITE_ALTER_TABLE, sqlite3.SQLITE_DROP_TABLE, sqlite3.SQLITE_DROP_VIEW,
-    sqlite3.SQLITE_DROP_INDEX, sqlite3.SQLITE_DROP_TRIGGER, sqlite3.SQLITE_CREATE_TABLE,
-    sqlite3.SQLITE_CREATE_VIEW, sqlite3.SQLITE_CREATE_INDEX, sqlite3.SQLITE_CREATE_TRIGGER,
-    sqlite3.SQLITE_CREATE_VTABLE, sqlite3.SQLITE_DROP_VTABLE, sqlite3.SQLITE_CREATE_TEMP_TABLE,
-    sqlite3.SQLITE_CREATE_TEMP_VIEW, sqlite3.SQLITE_CREATE_TEMP_INDEX, sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
-    sqlite3.SQLITE_DROP_TEMP_TABLE, sqlite3.SQLITE_DROP_TEMP_VIEW, sqlite3.SQLITE_DROP_TEMP_INDEX,
+    sqlite3.SQLITE_ATTACH,
+    sqlite3.SQLITE_DETACH,
+    sqlite3.SQLITE_INSERT,
+    sqlite3.SQLITE_UPDATE,
+    sqlite3.SQLITE_DELETE,
+    sqlite3.SQLITE_ALTER_TABLE,
+    sqlite3.SQLITE_DROP_TABLE,
+    sqlite3.SQLITE_DROP_VIEW,
+    sqlite3.SQLITE_DROP_INDEX,
+    sqlite3.SQLITE_DROP_TRIGGER,
+    sqlite3.SQLITE_CREATE_TABLE,
+    sqlite3.SQLITE_CREATE_VIEW,
+    sqlite3.SQLITE_CREATE_INDEX,
+    sqlite3.SQLITE_CREATE_TRIGGER,
+    sqlite3.SQLITE_CREATE_VTABLE,
+    sqlite3.SQLITE_DROP_VTABLE,
+    sqlite3.SQLITE_CREATE_TEMP_TABLE,
+    sqlite3.SQLITE_CREATE_TEMP_VIEW,
+    sqlite3.SQLITE_CREATE_TEMP_INDEX,
+    sqlite3.SQLITE_CREATE_TEMP_TRIGGER,
+    sqlite3.SQLITE_DROP_TEMP_TABLE,
+    sqlite3.SQLITE_DROP_TEMP_VIEW,
+    sqlite3.SQLITE_DROP_TEMP_INDEX,
     sqlite3.SQLITE_DROP_TEMP_TRIGGER,
 }
-MAX_VALUE_BYTES = 100_000        # far above any value in the database or a page (the longest is a few kB);
+MAX_VALUE_BYTES = 100_000  # far above any value in the database or a page (the longest is a few kB);
 # instr() of a 50 kB needle in a 100 kB haystack, the slowest single call it allows, takes 0.2 s
-LIMITS = {sqlite3.SQLITE_LIMIT_LENGTH: MAX_VALUE_BYTES, sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
-          sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 250, sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
-          sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 500, sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 250,
-          sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 100, sqlite3.SQLITE_LIMIT_ATTACHED: 0}
+LIMITS = {
+    sqlite3.SQLITE_LIMIT_LENGTH: MAX_VALUE_BYTES,
+    sqlite3.SQLITE_LIMIT_SQL_LENGTH: 100_000,
+    sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 250,
+    sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
+    sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 500,
+    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 250,
+    sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 100,
+    sqlite3.SQLITE_LIMIT_ATTACHED: 0,
+}
 # a printf conversion: flags, width, precision (either may be * = taken from the next argument), type
 _CONVERSION = re.compile(r"%[-+ 0#,!]*(\*|\d+)?(?:\.(\*|\d*))?(.)", re.DOTALL)
 DENIED_FUNCTIONS = {"load_extension", "readfile", "writefile", "edit", "fts3_tokenizer"}
 # PRAGMAs whose argument is a table or index name, not a new value: reading, so allowed.
-PRAGMAS_WITH_NAME_ARGUMENT = {"table_info", "table_xinfo", "index_list", "index_info", "index_xinfo",
-                              "foreign_key_list", "foreign_key_check", "integrity_check", "quick_check"}
+PRAGMAS_WITH_NAME_ARGUMENT = {
+    "table_info",
+    "table_xinfo",
+    "index_list",
+    "index_info",
+    "index_xinfo",
+    "foreign_key_list",
+    "foreign_key_check",
+    "integrity_check",
+    "quick_check",
+}
 
 
 def authorizer(action, arg1, arg2, db_name, trigger):
@@ -81,13 +113,15 @@ def _too_wide(fmt: str, args: tuple) -> bool:
 
 def bounded_printf(builtin: sqlite3.Connection):
     """printf()/format() as SQLite has them, refusing a width or precision no value can have."""
+
     def printf(*args):
         if not args:
             return None
         if isinstance(args[0], str) and _too_wide(args[0], args[1:]):
-            return "x" * (MAX_VALUE_BYTES + 1)      # refused by SQLITE_LIMIT_LENGTH: "string or blob too big"
+            return "x" * (MAX_VALUE_BYTES + 1)  # refused by SQLITE_LIMIT_LENGTH: "string or blob too big"
         marks = ", ".join("?" * len(args))
         return builtin.execute(f"select printf({marks})", args).fetchone()[0]
+
     return printf
 
 

@@ -2,6 +2,7 @@
 
 Map tiles cannot load here (no network), so the map is checked by its markers, which are drawn by our
 script with Leaflet from this site. Screenshots of each step go to test-output/ for a human to look at."""
+
 import hashlib
 import sqlite3
 
@@ -36,9 +37,9 @@ def test_landing_page_map_shows_one_marker_per_member_town(page, site_url, towns
     markers = page.locator("#town-map .town-marker")
     assert markers.count() == len(towns)
     assert set(markers.evaluate_all("els => els.map(e => e.dataset.town)")) == set(towns)
-    assert page.locator("#town-map .town-marker-former").count() >= 1     # former members told apart
+    assert page.locator("#town-map .town-marker-former").count() >= 1  # former members told apart
     for label in markers.evaluate_all("els => els.map(e => e.getAttribute('aria-label'))"):
-        assert label                                                       # each marker has a text alternative
+        assert label  # each marker has a text alternative
     page.screenshot(path=screenshots / "landing-desktop.png", full_page=True)
 
 
@@ -102,11 +103,18 @@ def test_each_download_link_returns_its_file(page, site_url, package, screenshot
     page.screenshot(path=screenshots / "downloads-desktop.png", full_page=True)
 
 
-@pytest.mark.parametrize("path, name", [("/", "landing"), ("/town/skofja-loka", "town-skofja-loka"),
-                                        ("/meeting/general-meeting-2022-skofja-loka", "meeting-2022"),
-                                        ("/project/actage-juniors-for-seniors", "project-actage"),
-                                        ("/downloads", "downloads"), ("/search?q=music", "search-music"),
-                                        ("/douzelage/towns", "table-towns")])
+@pytest.mark.parametrize(
+    "path, name",
+    [
+        ("/", "landing"),
+        ("/town/skofja-loka", "town-skofja-loka"),
+        ("/meeting/general-meeting-2022-skofja-loka", "meeting-2022"),
+        ("/project/actage-juniors-for-seniors", "project-actage"),
+        ("/downloads", "downloads"),
+        ("/search?q=music", "search-music"),
+        ("/douzelage/towns", "table-towns"),
+    ],
+)
 def test_pages_fit_a_phone_screen(browser, site_url, screenshots, path, name):
     context = browser.new_context(viewport=PHONE, is_mobile=True, has_touch=True)
     page = context.new_page()

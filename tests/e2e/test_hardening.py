@@ -4,6 +4,7 @@ more than its share, one server per port, and no answer depends on the Host head
 uses an address of its own on loopback (127.0.0.x), as it would be a machine of its own, so the per-client
 limits of one test do not reach the others. Nothing here measures speed (`make soak` does); the time
 bounds below only catch a hang (the printf call took 33 s before)."""
+
 from __future__ import annotations
 
 import os
@@ -18,8 +19,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from douzelage.serving.http_log import LOG_LINE_MAX
 from douzelage.layout import DATABASE_NAME
+from douzelage.serving.http_log import LOG_LINE_MAX
 
 DB = DATABASE_NAME
 RUNAWAY = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
@@ -30,18 +31,21 @@ def client(address: str, **kwargs) -> httpx.Client:
 
 
 def new_log(site_log: Path, since: int) -> list[str]:
-    time.sleep(0.3)                                     # the workers write their lines as they answer
+    time.sleep(0.3)  # the workers write their lines as they answer
     return site_log.read_bytes()[since:].decode("utf-8", "replace").splitlines()
 
 
-@pytest.mark.parametrize("sql", [
-    "select printf('%.*c', 2147483647, 'x')",
-    "select format('%2147483647.2147483647c', 'x')",
-    "select length(zeroblob(2000000000))",
-    "select length(replace(hex(zeroblob(40000)), '0', '0000000000'))",
-    "select length(group_concat(a.name || b.name || c.name)) from towns a, towns b, towns c, towns d",
-    "select json_array(printf('%.*c', 90000, 'x'), printf('%.*c', 90000, 'x'))",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "select printf('%.*c', 2147483647, 'x')",
+        "select format('%2147483647.2147483647c', 'x')",
+        "select length(zeroblob(2000000000))",
+        "select length(replace(hex(zeroblob(40000)), '0', '0000000000'))",
+        "select length(group_concat(a.name || b.name || c.name)) from towns a, towns b, towns c, towns d",
+        "select json_array(printf('%.*c', 90000, 'x'), printf('%.*c', 90000, 'x'))",
+    ],
+)
 def test_class1_one_sql_call_is_bounded_by_the_sqlite_limits(site_url, sql):
     with client("127.0.0.11") as c:
         started = time.monotonic()
@@ -49,7 +53,7 @@ def test_class1_one_sql_call_is_bounded_by_the_sqlite_limits(site_url, sql):
         elapsed = time.monotonic() - started
     assert r.status_code == 400 and "too big" in r.json()["error"], r.text[:300]
     assert elapsed < 10
-    with client("127.0.0.11") as c:                  # what the limits leave is still answered
+    with client("127.0.0.11") as c:  # what the limits leave is still answered
         ok = c.get(f"{site_url}/{DB}.json", params={"sql": "select printf('%.*c', 5, 'x') as s"})
     assert ok.json()["rows"] == [["xxxxx"]]
 
@@ -66,15 +70,17 @@ def _raw(site_url: str, data: bytes, address: str = "127.0.0.12") -> bytes:
 
 def test_class2_client_mistakes_get_a_4xx_in_the_page_format_and_one_short_log_line(site_url, site_log):
     since = site_log.stat().st_size
-    cases = [("GET", f"/{DB}/towns?_sort=nope", 400, "html"),
-             ("GET", f"/{DB}/towns.json?_sort_desc=nope", 400, "json"),
-             ("GET", f"/{DB}/towns?_sort=id&_sort_desc=id", 400, "html"),
-             ("GET", f"/{DB}/towns.json?_through=nope", 400, "json"),
-             ("GET", f"/{DB}/towns?_through=" + '{"table": "nope", "column": "x", "value": "y"}', 400, "html"),
-             ("POST", f"/{DB}/search?q=music", 405, "html"),
-             ("TRACE", f"/{DB}/towns", 405, "html"),
-             ("PROPFIND", "/", 405, "html"),
-             ("BREW", f"/{DB}/towns.json", 405, "json")]
+    cases = [
+        ("GET", f"/{DB}/towns?_sort=nope", 400, "html"),
+        ("GET", f"/{DB}/towns.json?_sort_desc=nope", 400, "json"),
+        ("GET", f"/{DB}/towns?_sort=id&_sort_desc=id", 400, "html"),
+        ("GET", f"/{DB}/towns.json?_through=nope", 400, "json"),
+        ("GET", f"/{DB}/towns?_through=" + '{"table": "nope", "column": "x", "value": "y"}', 400, "html"),
+        ("POST", f"/{DB}/search?q=music", 405, "html"),
+        ("TRACE", f"/{DB}/towns", 405, "html"),
+        ("PROPFIND", "/", 405, "html"),
+        ("BREW", f"/{DB}/towns.json", 405, "json"),
+    ]
     with client("127.0.0.12") as c:
         for method, path, status, kind in cases:
             r = c.request(method, site_url + path)
@@ -110,6 +116,7 @@ def test_class3_one_address_has_at_most_six_requests_at_once_across_the_workers(
         with client("127.0.0.14") as c:
             r = c.get(f"{site_url}/{DB}.json", params={"sql": RUNAWAY})
         results.append((r.status_code, r.headers.get("retry-after")))
+
     threads = [threading.Thread(target=runaway) for _ in range(12)]
     for t in threads:
         t.start()
@@ -119,7 +126,7 @@ def test_class3_one_address_has_at_most_six_requests_at_once_across_the_workers(
     for t in threads:
         t.join()
     refused = [after for status, after in results if status == 429]
-    assert sorted({s for s, _ in results}) == [400, 429]          # 400: stopped by the time limit
+    assert sorted({s for s, _ in results}) == [400, 429]  # 400: stopped by the time limit
     assert all(after and int(after) >= 1 for after in refused)
 
 
@@ -134,6 +141,7 @@ def test_class3_a_client_that_spent_its_sql_time_waits(site_url):
 
 def test_class3_a_client_that_trickles_its_headers_is_dropped(site_url):
     from douzelage.serving.http_protocol import HEAD_TIMEOUT_S
+
     parts = urlsplit(site_url)
     with socket.create_connection((parts.hostname, parts.port), timeout=30, source_address=("127.0.0.17", 0)) as s:
         started = time.monotonic()
@@ -159,16 +167,32 @@ def test_class3_a_client_that_trickles_its_headers_is_dropped(site_url):
 
 def test_class4_a_second_server_on_a_port_in_use_exits_with_code_2(site_url, built, package):
     port = urlsplit(site_url).port
-    second = subprocess.run([str(Path(sys.executable).parent / "douzelage"), "serve", "--out", str(package),
-                             "--metadata", str(built / "metadata.json"), "--port", str(port), "--workers", "1"],
-                            capture_output=True, text=True, timeout=60)
+    second = subprocess.run(
+        [
+            str(Path(sys.executable).parent / "douzelage"),
+            "serve",
+            "--out",
+            str(package),
+            "--metadata",
+            str(built / "metadata.json"),
+            "--port",
+            str(port),
+            "--workers",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert second.returncode == 2
     assert f"port {port} is in use" in second.stderr and "Traceback" not in second.stderr
     assert httpx.get(f"{site_url}/-/versions.json", timeout=10).status_code == 200
 
 
-@pytest.mark.parametrize("path", ["/sitemap.xml", "/robots.txt", f"/{DB}/meetings_feed.atom", "/catalogue",
-                                  "/catalogue.jsonld", "/", "/downloads"])
+@pytest.mark.parametrize(
+    "path",
+    ["/sitemap.xml", "/robots.txt", f"/{DB}/meetings_feed.atom", "/catalogue", "/catalogue.jsonld", "/", "/downloads"],
+)
 def test_class5_a_forged_host_header_changes_no_byte_of_the_answer(site_url, path):
     with client("127.0.0.18") as c:
         plain = c.get(site_url + path)

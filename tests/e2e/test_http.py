@@ -1,5 +1,6 @@
 """Safe to run in public, checked with a real HTTP client against a real `datasette` process: hostile SQL is
 refused or stopped and the site keeps answering; robots, sitemap, CORS, the Atom feed and GeoJSON are served."""
+
 import xml.etree.ElementTree as ET
 
 import feedparser
@@ -17,27 +18,30 @@ def run_sql(base: str, sql: str) -> httpx.Response:
     return httpx.get(f"{base}/{DB}.json", params={"sql": sql}, timeout=30)
 
 
-@pytest.mark.parametrize("sql", [
-    "delete from towns",
-    "with x as (select 1) delete from towns",
-    "update towns set name = 'x'",
-    "insert into towns (id) values ('x')",
-    "drop table towns",
-    "create table t(x)",
-    "attach database '/tmp/other.db' as other",
-    "select 1; attach database ':memory:' as other",
-    "pragma query_only = 0",
-    "pragma writable_schema = 1",
-    "select * from pragma_query_only(0)",
-    "select load_extension('/usr/lib/x86_64-linux-gnu/mod_spatialite')",
-])
+@pytest.mark.parametrize(
+    "sql",
+    [
+        "delete from towns",
+        "with x as (select 1) delete from towns",
+        "update towns set name = 'x'",
+        "insert into towns (id) values ('x')",
+        "drop table towns",
+        "create table t(x)",
+        "attach database '/tmp/other.db' as other",
+        "select 1; attach database ':memory:' as other",
+        "pragma query_only = 0",
+        "pragma writable_schema = 1",
+        "select * from pragma_query_only(0)",
+        "select load_extension('/usr/lib/x86_64-linux-gnu/mod_spatialite')",
+    ],
+)
 def test_hostile_sql_is_refused_and_changes_nothing(site_url, site_log, sql):
     r = run_sql(site_url, sql)
     assert r.status_code == 400
     assert r.json()["ok"] is False and r.json()["error"]
     towns = httpx.get(f"{site_url}/{DB}/towns.json?_shape=array&_size=max", timeout=10).json()
     assert len(towns) == 30 and all(t["name"] != "x" for t in towns)
-    assert "Traceback" not in site_log.read_text(errors="replace")    # the visitor's mistake, not the server's
+    assert "Traceback" not in site_log.read_text(errors="replace")  # the visitor's mistake, not the server's
 
 
 def test_a_runaway_recursive_query_is_stopped_and_the_site_still_answers(site_url):
@@ -69,9 +73,14 @@ def test_robots_keep_crawlers_off_sql_and_faceted_pages_but_not_the_content(site
     r = httpx.get(f"{site_url}/robots.txt", timeout=10)
     assert r.status_code == 200
     robots = Protego.parse(r.text)
-    for path in [f"/{DB}?sql=select+1", f"/{DB}.json?sql=select+1", f"/{DB}/towns?_facet=country",
-                 f"/{DB}/meetings?kind=exchange&_facet=host", f"/{DB}/meetings_by_host?town=granville",
-                 "/search?q=music"]:
+    for path in [
+        f"/{DB}?sql=select+1",
+        f"/{DB}.json?sql=select+1",
+        f"/{DB}/towns?_facet=country",
+        f"/{DB}/meetings?kind=exchange&_facet=host",
+        f"/{DB}/meetings_by_host?town=granville",
+        "/search?q=music",
+    ]:
         assert not robots.can_fetch(site_url + path, "AnyBot"), path
     for path in ["/", "/town/oxelosund", "/downloads", f"/{DB}/towns", f"/{DB}/meetings_in_year"]:
         assert robots.can_fetch(site_url + path, "AnyBot"), path
@@ -83,8 +92,14 @@ def test_the_sitemap_lists_the_pages_worth_indexing_and_each_answers(site_url):
     ns = {"s": "http://www.sitemaps.org/schemas/sitemap/0.9"}
     urls = [loc.text for loc in ET.fromstring(r.content).findall("s:url/s:loc", ns)]
     towns = httpx.get(f"{site_url}/{DB}/towns.json?_shape=array&_col=id&_size=max", timeout=10).json()
-    expected = {f"{site_url}/", f"{site_url}/downloads", f"{site_url}/{DB}/towns", f"{site_url}/{DB}/meetings",
-                f"{site_url}/{DB}/projects", f"{site_url}/{DB}/towns_by_meetings_hosted"}
+    expected = {
+        f"{site_url}/",
+        f"{site_url}/downloads",
+        f"{site_url}/{DB}/towns",
+        f"{site_url}/{DB}/meetings",
+        f"{site_url}/{DB}/projects",
+        f"{site_url}/{DB}/towns_by_meetings_hosted",
+    }
     expected |= {f"{site_url}/town/{t['id']}" for t in towns}
     for kind, table in (("meeting", "meetings"), ("project", "projects")):
         rows = httpx.get(f"{site_url}/{DB}/{table}.json?_shape=array&_col=id&_size=max", timeout=10).json()

@@ -1,5 +1,6 @@
 """`douzelage serve` itself (scripts/douzelage/serve.py): worker processes that answer side by side, and that all stop
 with it. A real process and a real HTTP client; nothing here measures speed (`make bench` does)."""
+
 import signal
 import subprocess
 import sys
@@ -9,9 +10,9 @@ from pathlib import Path
 
 import httpx
 import pytest
+from conftest import _free_port
 
 from douzelage.layout import DATABASE_NAME
-from conftest import _free_port
 
 RUNAWAY = "with recursive r(i) as (select 1 union all select i + 1 from r) select count(*) from r"
 
@@ -19,9 +20,22 @@ RUNAWAY = "with recursive r(i) as (select 1 union all select i + 1 from r) selec
 @pytest.fixture
 def server(built, package):
     port = _free_port()
-    proc = subprocess.Popen([str(Path(sys.executable).parent / "douzelage"), "serve", "--out", str(package),
-                             "--metadata", str(built / "metadata.json"), "--port", str(port), "--workers", "2"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "douzelage"),
+            "serve",
+            "--out",
+            str(package),
+            "--metadata",
+            str(built / "metadata.json"),
+            "--port",
+            str(port),
+            "--workers",
+            "2",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     base = f"http://127.0.0.1:{port}"
     for _ in range(300):
         assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
@@ -57,16 +71,17 @@ def test_the_other_worker_answers_while_one_runs_a_slow_query(server):
 
     slow = threading.Thread(target=get, args=("slow", f"/{DATABASE_NAME}.json", {"sql": RUNAWAY}))
     slow.start()
-    time.sleep(0.2)                        # the slow query is running in one worker now
-    quick = [threading.Thread(target=get, args=(i, f"/{DATABASE_NAME}/towns.json?_shape=array&_size=1"))
-             for i in range(12)]
+    time.sleep(0.2)  # the slow query is running in one worker now
+    quick = [
+        threading.Thread(target=get, args=(i, f"/{DATABASE_NAME}/towns.json?_shape=array&_size=1")) for i in range(12)
+    ]
     for t in quick:
         t.start()
     for t in [slow, *quick]:
         t.join()
-    assert done["slow"][1] == 400          # stopped by sql_time_limit_ms
+    assert done["slow"][1] == 400  # stopped by sql_time_limit_ms
     assert all(done[i][1] == 200 for i in range(12))
-    assert min(done[i][0] for i in range(12)) < done["slow"][0]    # answered without waiting for it
+    assert min(done[i][0] for i in range(12)) < done["slow"][0]  # answered without waiting for it
 
 
 def test_stopping_the_server_stops_every_worker(server):

@@ -1,4 +1,5 @@
 """Bad input is refused with file, row and column, a non-zero exit, and nothing published is touched."""
+
 import hashlib
 import json
 import subprocess
@@ -29,7 +30,7 @@ def test_a_bad_latitude_names_file_row_and_column(sources_copy, tmp_path):
     text = towns.read_text(encoding="utf-8").splitlines()
     cells = text[row - 1].split(",")
     header = text[0].split(",")
-    cells[header.index("latitude")] = "58,6704"     # a spreadsheet's decimal comma, unquoted: shifts cells
+    cells[header.index("latitude")] = "58,6704"  # a spreadsheet's decimal comma, unquoted: shifts cells
     text[row - 1] = ",".join(cells)
     towns.write_text("\n".join(text) + "\n", encoding="utf-8")
     with pytest.raises(DataError) as e:
@@ -42,8 +43,9 @@ def test_cli_reports_file_row_column_and_hint_and_exits_1(sources_copy, tmp_path
     towns = sources_copy / "towns.csv"
     row = line_of(towns, "oxelosund,")
     replace_in(towns, "58.66667", "200")
-    result = subprocess.run([str(DOUZELAGE), "validate", "--sources", str(sources_copy)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(DOUZELAGE), "validate", "--sources", str(sources_copy)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert f"towns.csv, row {row}, column 'latitude'" in result.stderr
     assert "above the maximum 90" in result.stderr and "how to fix" in result.stderr
@@ -55,8 +57,9 @@ def test_swapped_latitude_and_longitude_are_reported_as_swapped(sources_copy):
     towns = sources_copy / "towns.csv"
     row = line_of(towns, "oxelosund,")
     replace_in(towns, "58.66667,17.11667", "17.11667,58.66667")
-    result = subprocess.run([str(DOUZELAGE), "validate", "--sources", str(sources_copy)],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(DOUZELAGE), "validate", "--sources", str(sources_copy)], capture_output=True, text=True
+    )
     assert result.returncode == 1
     assert f"towns.csv, row {row}, column 'latitude'" in result.stderr and "[swapped]" in result.stderr
     assert "latitude 58.66667, longitude 17.11667" in result.stderr
@@ -65,12 +68,15 @@ def test_swapped_latitude_and_longitude_are_reported_as_swapped(sources_copy):
 def test_cli_json_report_lists_every_problem(sources_copy):
     replace_in(sources_copy / "towns.csv", "58.66667", "91.5")
     replace_in(sources_copy / "memberships.csv", "oxelosund,1998", "oxelosund,19x8")
-    result = subprocess.run([str(DOUZELAGE), "validate", "--sources", str(sources_copy), "--format", "json"],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(DOUZELAGE), "validate", "--sources", str(sources_copy), "--format", "json"], capture_output=True, text=True
+    )
     assert result.returncode == 1
     problems = json.loads(result.stdout)["problems"]
-    assert {(Path(p["file"]).name, p["column"]) for p in problems} >= {("towns.csv", "latitude"),
-                                                                       ("memberships.csv", "joined")}
+    assert {(Path(p["file"]).name, p["column"]) for p in problems} >= {
+        ("towns.csv", "latitude"),
+        ("memberships.csv", "joined"),
+    }
 
 
 def test_a_failed_build_leaves_the_published_package_byte_for_byte(sources_copy, tmp_path):
@@ -78,8 +84,11 @@ def test_a_failed_build_leaves_the_published_package_byte_for_byte(sources_copy,
     build(sources_copy, out, meta)
     before = {p: hashlib.sha256(p.read_bytes()).digest() for p in [*out.rglob("*"), meta] if p.is_file()}
     replace_in(sources_copy / "meetings.csv", ",oxelosund,2018-05-11", ",atlantis,2018-05-11")
-    result = subprocess.run([str(DOUZELAGE), "build", "--sources", str(sources_copy), "--out", str(out),
-                             "--metadata", str(meta)], capture_output=True, text=True)
+    result = subprocess.run(
+        [str(DOUZELAGE), "build", "--sources", str(sources_copy), "--out", str(out), "--metadata", str(meta)],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 1
     assert "column 'host'" in result.stderr and "matches no id in the towns table" in result.stderr
     after = {p: hashlib.sha256(p.read_bytes()).digest() for p in [*out.rglob("*"), meta] if p.is_file()}

@@ -1,5 +1,6 @@
 """The command line's contract: exit 0 valid, 1 invalid data, 2 wrong usage; a report people can act on
 and JSON for tools; never a traceback for bad data."""
+
 from __future__ import annotations
 
 import json
@@ -28,9 +29,17 @@ def test_valid_sources_exit_0_with_an_empty_json_report(sources_copy):
     assert json.loads(result.stdout) == {"valid": True, "problems": [], "notices": []}
 
 
-@pytest.mark.parametrize("fixture", ["towns/windows-1252.csv", "towns/semicolons.csv", "towns/excel-workbook.csv",
-                                     "towns/misspelt-column.csv", "towns/unclosed-quote.lines.csv",
-                                     "meetings/date-day-month-ambiguous.cells.csv"])
+@pytest.mark.parametrize(
+    "fixture",
+    [
+        "towns/windows-1252.csv",
+        "towns/semicolons.csv",
+        "towns/excel-workbook.csv",
+        "towns/misspelt-column.csv",
+        "towns/unclosed-quote.lines.csv",
+        "meetings/date-day-month-ambiguous.cells.csv",
+    ],
+)
 def test_bad_data_exits_1_with_every_field_of_the_problem_in_json(sources_copy, fixture):
     apply_fixture(FIXTURES / fixture, sources_copy)
     result = run("validate", "--sources", str(sources_copy), "--format", "json")
@@ -63,8 +72,9 @@ def test_the_text_report_counts_problems_and_files(sources_copy):
     assert result.stderr.endswith("2 problem(s) in 1 file(s); nothing was written.\n")
 
 
-@pytest.mark.parametrize("fixture", ["claims/value-impossible-date.append.csv",
-                                     "claims/preferred-differs-from-table.cells.csv"])
+@pytest.mark.parametrize(
+    "fixture", ["claims/value-impossible-date.append.csv", "claims/preferred-differs-from-table.cells.csv"]
+)
 def test_a_bad_claim_fails_the_build_and_nothing_is_published(sources_copy, tmp_path, fixture):
     out, metadata = tmp_path / "out", tmp_path / "metadata.json"
     assert run("build", "--sources", str(sources_copy), "--out", str(out), "--metadata", str(metadata)).returncode == 0
@@ -78,8 +88,15 @@ def test_a_bad_claim_fails_the_build_and_nothing_is_published(sources_copy, tmp_
 
 def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, tmp_path):
     apply_fixture(FIXTURES / "towns/decomposed-unicode.cells.csv", sources_copy)
-    result = run("build", "--sources", str(sources_copy), "--out", str(tmp_path / "out"),
-                 "--metadata", str(tmp_path / "metadata.json"))
+    result = run(
+        "build",
+        "--sources",
+        str(sources_copy),
+        "--out",
+        str(tmp_path / "out"),
+        "--metadata",
+        str(tmp_path / "metadata.json"),
+    )
     assert result.returncode == 0, result.stderr
     assert "note:" in result.stderr and "decomposed Unicode" in result.stderr and "[unicode-nfc]" in result.stderr
     assert "Kőszeg" in (tmp_path / "out" / "data" / "towns.csv").read_text(encoding="utf-8")
@@ -89,16 +106,19 @@ def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, 
     assert notices == [("unicode-nfc", "native_name", "Kőszeg")]
 
 
-@pytest.mark.parametrize("args, words", [
-    (["validate", "--sources", "/nonexistent/sources"], "does not exist"),
-    (["build", "--sources", "/nonexistent/sources"], "does not exist"),
-    (["validate", "--sources", "{empty}"], "holds none of the source files"),
-    (["build", "--out", "/nonexistent/parent/datapackage"], "does not exist"),
-    (["build", "--metadata", "/nonexistent/parent/metadata.json"], "does not exist"),
-    (["validate", "--format", "xml"], "'xml' is not one of"),
-    (["lint", "--package", "{empty}"], "run `douzelage build` first"),
-    (["frobnicate"], "No such command"),
-])
+@pytest.mark.parametrize(
+    "args, words",
+    [
+        (["validate", "--sources", "/nonexistent/sources"], "does not exist"),
+        (["build", "--sources", "/nonexistent/sources"], "does not exist"),
+        (["validate", "--sources", "{empty}"], "holds none of the source files"),
+        (["build", "--out", "/nonexistent/parent/datapackage"], "does not exist"),
+        (["build", "--metadata", "/nonexistent/parent/metadata.json"], "does not exist"),
+        (["validate", "--format", "xml"], "'xml' is not one of"),
+        (["lint", "--package", "{empty}"], "run `douzelage build` first"),
+        (["frobnicate"], "No such command"),
+    ],
+)
 def test_wrong_usage_exits_2_and_says_why(tmp_path, args, words):
     args = [a.replace("{empty}", str(tmp_path)) for a in args]
     result = run(*args)

@@ -2,6 +2,7 @@
 
 Nothing here measures time; the benchmark itself (`make bench`) is not a test.
 """
+
 from __future__ import annotations
 
 import csv

@@ -1,4 +1,5 @@
 """The build on the real sources: what it publishes, and that it publishes the same bytes every time."""
+
 import csv
 import hashlib
 import io
@@ -9,8 +10,35 @@ import pycountry
 from douzelage.layout import SOURCES
 from douzelage.publish import build
 
-EU_MEMBER_STATES = {"AT", "BE", "BG", "HR", "CY", "CZ", "DK", "EE", "FI", "FR", "DE", "GR", "HU", "IE", "IT",
-                    "LV", "LT", "LU", "MT", "NL", "PL", "PT", "RO", "SK", "SI", "ES", "SE"}
+EU_MEMBER_STATES = {
+    "AT",
+    "BE",
+    "BG",
+    "HR",
+    "CY",
+    "CZ",
+    "DK",
+    "EE",
+    "FI",
+    "FR",
+    "DE",
+    "GR",
+    "HU",
+    "IE",
+    "IT",
+    "LV",
+    "LT",
+    "LU",
+    "MT",
+    "NL",
+    "PL",
+    "PT",
+    "RO",
+    "SK",
+    "SI",
+    "ES",
+    "SE",
+}
 
 
 def rows(package: Path, table: str) -> list[dict]:
@@ -47,8 +75,11 @@ def test_every_row_of_every_table_cites_a_known_source(package, descriptor):
 
 
 def test_oxelosund_2018_meeting_keeps_each_figure_with_the_text_that_states_it(package):
-    meeting = next(m for m in rows(package, "meetings") if m["host"] == "oxelosund"
-                   and m["start_date"] == "2018-05-11" and m["kind"] == "general meeting")
+    meeting = next(
+        m
+        for m in rows(package, "meetings")
+        if m["host"] == "oxelosund" and m["start_date"] == "2018-05-11" and m["kind"] == "general meeting"
+    )
     assert meeting["end_date"] == "2018-05-12"
     assert "integration" in meeting["theme"].lower()
     assert meeting["funding"] == "Europe for Citizens"
@@ -76,12 +107,15 @@ def test_distances_cover_every_pair_of_placed_member_towns(package):
     d = rows(package, "distances")
     assert len(d) == n * (n - 1) // 2
     granville_sherborne = next(r for r in d if {r["town_a"], r["town_b"]} == {"granville", "sherborne"})
-    assert 150 < float(granville_sherborne["km"]) < 250     # across the Channel
+    assert 150 < float(granville_sherborne["km"]) < 250  # across the Channel
 
 
 def _digest(folder: Path) -> dict[str, str]:
-    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+    return {
+        str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(folder.rglob("*"))
+        if p.is_file()
+    }
 
 
 def test_two_builds_from_the_same_sources_are_byte_identical(tmp_path):
@@ -93,18 +127,25 @@ def test_two_builds_from_the_same_sources_are_byte_identical(tmp_path):
 def test_committed_package_and_metadata_are_what_the_sources_compile_to(package, built):
     """datapackage/ and metadata.json are generated and committed: they must be current."""
     root = Path(__file__).resolve().parents[2]
-    generated = ["datapackage.json", "douzelage.geojson", "README.md", *[f"{d}/{p.name}" for d in ("data", "dcat", "meta")
-                                                                     for p in (package / d).iterdir()]]
+    generated = [
+        "datapackage.json",
+        "douzelage.geojson",
+        "README.md",
+        *[f"{d}/{p.name}" for d in ("data", "dcat", "meta") for p in (package / d).iterdir()],
+    ]
     for name in generated:
-        assert (root / "datapackage" / name).read_bytes() == (package / name).read_bytes(), \
+        assert (root / "datapackage" / name).read_bytes() == (package / name).read_bytes(), (
             f"datapackage/{name} is stale: run `make build` and commit"
-    assert (root / "metadata.json").read_bytes() == (built / "metadata.json").read_bytes(), \
+        )
+    assert (root / "metadata.json").read_bytes() == (built / "metadata.json").read_bytes(), (
         "metadata.json is stale: run `make build` and commit"
+    )
 
 
 def test_a_file_read_by_a_second_process_builds_the_same_bytes(tmp_path, monkeypatch):
     """Large files are read and cast in a forked process (model.PARALLEL_BYTES): same result."""
     from douzelage.load import model
+
     build(SOURCES, tmp_path / "a" / "datapackage", tmp_path / "a" / "metadata.json")
     monkeypatch.setattr(model, "PARALLEL_BYTES", 0)
     build(SOURCES, tmp_path / "b" / "datapackage", tmp_path / "b" / "metadata.json")
@@ -113,9 +154,11 @@ def test_a_file_read_by_a_second_process_builds_the_same_bytes(tmp_path, monkeyp
 
 def test_bad_rows_read_by_a_second_process_are_reported_the_same(sources_copy, monkeypatch):
     import pytest
+
     from douzelage.load import model
-    from douzelage.problems import DataError
     from douzelage.pipeline import compile_model
+    from douzelage.problems import DataError
+
     towns = sources_copy / "towns.csv"
     towns.write_text(towns.read_text(encoding="utf-8").replace("58.66667", "200", 1), encoding="utf-8")
     with pytest.raises(DataError) as here:

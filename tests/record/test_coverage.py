@@ -1,13 +1,14 @@
 """The coverage report: compiled from the database, published as tables and as the /coverage page."""
+
 import csv
 import io
 import re
 import sqlite3
 from pathlib import Path
 
-from douzelage.report import compute, ranges
 from douzelage.descriptor import REPORT_TABLES
 from douzelage.layout import DATABASE_NAME
+from douzelage.report import compute, ranges
 
 
 def rows(package: Path, table: str) -> list[dict]:
@@ -35,7 +36,9 @@ def test_ranges_are_written_compactly():
 
 def test_the_report_has_a_row_for_every_year_from_the_charter_to_the_latest_meeting(package):
     years = [int(r["year"]) for r in rows(package, "coverage_years")]
-    latest = max(int((m["start_date"] or m["year"])[:4]) for m in rows(package, "meetings") if m["start_date"] or m["year"])
+    latest = max(
+        int((m["start_date"] or m["year"])[:4]) for m in rows(package, "meetings") if m["start_date"] or m["year"]
+    )
     assert years == list(range(1991, latest + 1))
 
 
@@ -48,20 +51,22 @@ def test_the_report_lists_every_gap_in_the_general_meeting_numbering(package):
 
 def test_a_missing_number_sits_in_the_years_between_its_numbered_neighbours(package):
     by_year = {int(r["year"]): numbers_in(r["numbers_missing"]) for r in rows(package, "coverage_years")}
-    assert 33 in by_year[2008] and 33 in by_year[2009] and 33 not in by_year[2010]    # 32nd 2008, 34th 2009
-    assert 36 in by_year[2012] and 36 not in by_year[2015]                             # 34th 2009, 39th 2014
+    assert 33 in by_year[2008] and 33 in by_year[2009] and 33 not in by_year[2010]  # 32nd 2008, 34th 2009
+    assert 36 in by_year[2012] and 36 not in by_year[2015]  # 34th 2009, 39th 2014
 
 
 def test_a_numbered_meeting_without_a_year_is_shown_where_its_number_puts_it(package):
     by_year = {int(r["year"]): r for r in rows(package, "coverage_years")}
-    assert "3 Bellagio" in by_year[1992]["numbers_undated"] and not by_year[2018]["numbers_undated"]  # 1st 1991, 10th 1996
-    assert "49 Preveza" in by_year[2024]["numbers_undated"]                            # after the 48th, 2024
+    assert (
+        "3 Bellagio" in by_year[1992]["numbers_undated"] and not by_year[2018]["numbers_undated"]
+    )  # 1st 1991, 10th 1996
+    assert "49 Preveza" in by_year[2024]["numbers_undated"]  # after the 48th, 2024
 
 
 def test_missing_figures_are_listed_per_meeting(package):
     by_year = {int(r["year"]): r for r in rows(package, "coverage_years")}
     assert "general-meeting-2010-susice: dates, participants, towns represented" in by_year[2010]["missing_figures"]
-    assert by_year[2017]["missing_figures_count"] == "0"          # Bad Kötzting: dates, 160 people, 27 towns
+    assert by_year[2017]["missing_figures_count"] == "0"  # Bad Kötzting: dates, 160 people, 27 towns
 
 
 def test_years_without_a_general_meeting_are_flagged(package):

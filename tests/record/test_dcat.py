@@ -1,10 +1,12 @@
 """The DCAT-AP catalogue: valid by the official DCAT-AP 3.0.1 SHACL shapes, and true to the files it describes."""
+
 import hashlib
 import json
 import os
 from pathlib import Path
 
 import pytest
+from conftest import standard
 from pyshacl import validate
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
@@ -13,12 +15,10 @@ from rdflib.namespace import DCTERMS
 from douzelage.write import dcat
 from douzelage.write.changelog import add_entry
 
-from conftest import standard
-
 EU = "http://publications.europa.eu/resource/authority/"
 BASE = "http://127.0.0.1:8001"
 SPDX = dcat.SPDX
-DCAT = dcat.DCAT3   # open namespace: DCAT 3 terms such as dcat:version
+DCAT = dcat.DCAT3  # open namespace: DCAT 3 terms such as dcat:version
 
 
 @pytest.fixture(scope="module")
@@ -84,7 +84,7 @@ def test_no_blank_nodes_and_every_described_node_is_an_absolute_iri(graph, descr
     assert not [t for t in graph if any(isinstance(x, BNode) for x in t)]
     kinds = [DCAT.Catalog, DCAT.Dataset, DCAT.Distribution, DCAT.DataService]
     ours = [s for k in kinds for s in graph.subjects(RDF.type, k)]
-    downloads = len(descriptor["resources"]) + 2          # every resource, the zip and the SQLite file
+    downloads = len(descriptor["resources"]) + 2  # every resource, the zip and the SQLite file
     assert len(ours) == 1 + 1 + downloads + 1
     assert all(str(s).startswith(BASE + "/") for s in ours)
     publisher = graph.value(DATASET, DCTERMS.publisher)
@@ -128,14 +128,14 @@ def test_coverage_comes_from_the_data(graph, descriptor):
     spatial = {str(s) for s in graph.objects(DATASET, DCTERMS.spatial)}
     assert EU + "country/SWE" in spatial and EU + "country/GBR" in spatial
     period = graph.value(DATASET, DCTERMS.temporal)
-    assert str(graph.value(period, DCAT.startDate)) == "1991"     # the founding charter
+    assert str(graph.value(period, DCAT.startDate)) == "1991"  # the founding charter
     assert str(graph.value(DATASET, DCAT.version)) == descriptor["version"]
 
 
 def test_issued_and_modified_come_from_the_changelog_not_the_clock(package, tmp_path):
     config = dcat.load_config()
     g = dcat.catalogue_graph(package, config, tmp_path / "CHANGELOG.md")
-    assert g.value(DATASET, DCTERMS.modified) is None            # not released: no date is made up
+    assert g.value(DATASET, DCTERMS.modified) is None  # not released: no date is made up
     version = json.loads((package / "datapackage.json").read_text())["version"]
     add_entry(f"## [{version}] - 2031-02-03\n\nA test release.\n", tmp_path / "CHANGELOG.md")
     g = dcat.catalogue_graph(package, config, tmp_path / "CHANGELOG.md")
@@ -170,25 +170,37 @@ def test_a_package_without_publisher_is_refused(package):
 def test_committed_catalogue_is_what_the_build_writes(package):
     root = Path(__file__).resolve().parents[2]
     for name in dcat.FORMATS:
-        assert (root / "datapackage" / "dcat" / name).read_bytes() == (package / "dcat" / name).read_bytes(), \
+        assert (root / "datapackage" / "dcat" / name).read_bytes() == (package / "dcat" / name).read_bytes(), (
             f"datapackage/dcat/{name} is stale: run `make build` and commit"
+        )
 
 
 def test_build_without_a_publisher_stops_with_a_clear_error_and_publishes_nothing(tmp_path):
     import shutil
     import subprocess
     import sys
+
     root = Path(__file__).resolve().parents[2]
     repo = tmp_path / "repo"
-    shutil.copytree(root, repo, ignore=shutil.ignore_patterns(".git", ".venv", "__pycache__", ".pytest_cache",
-                                                              "*.egg-info", "dist", "*.db", "*.zip"))
+    shutil.copytree(
+        root,
+        repo,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "dist", "*.db", "*.zip"
+        ),
+    )
     pkg = repo / "sources" / "datapackage.json"
     meta = json.loads(pkg.read_text(encoding="utf-8"))
     meta["contributors"] = [{**c, "roles": [r for r in c["roles"] if r != "publisher"]} for c in meta["contributors"]]
     pkg.write_text(json.dumps(meta, indent=2), encoding="utf-8")
     before = (repo / "datapackage" / "dcat" / "catalogue.ttl").read_bytes()
-    done = subprocess.run([sys.executable, "-m", "douzelage", "build"], cwd=repo, capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(repo / "scripts")})   # the copy's own package
+    done = subprocess.run(
+        [sys.executable, "-m", "douzelage", "build"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(repo / "scripts")},
+    )  # the copy's own package
     assert done.returncode == 1
     assert "no publisher" in done.stderr and "package.json" in done.stderr and "nothing was published" in done.stderr
     assert (repo / "datapackage" / "dcat" / "catalogue.ttl").read_bytes() == before
@@ -199,19 +211,31 @@ def test_serialisations_do_not_depend_on_python_hash_order(package):
     import os
     import subprocess
     import sys
-    code = ("import sys, pathlib; from douzelage.write import dcat; g = dcat.catalogue_graph(pathlib.Path(sys.argv[1])); "
-            "sys.stdout.buffer.write(b''.join(dcat.serialise(g, f) for f in dcat.FORMATS.values()))")
-    outs = [subprocess.run([sys.executable, "-c", code, str(package)], capture_output=True, check=True,
-                           env={**os.environ, "PYTHONHASHSEED": seed}).stdout for seed in ("1", "2")]
+
+    code = (
+        "import sys, pathlib; from douzelage.write import dcat; g = dcat.catalogue_graph(pathlib.Path(sys.argv[1])); "
+        "sys.stdout.buffer.write(b''.join(dcat.serialise(g, f) for f in dcat.FORMATS.values()))"
+    )
+    outs = [
+        subprocess.run(
+            [sys.executable, "-c", code, str(package)],
+            capture_output=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+        ).stdout
+        for seed in ("1", "2")
+    ]
     assert outs[0] == outs[1]
 
 
 def test_catalogue_command_prints_the_catalogue_and_says_what_is_missing():
     import subprocess
     import sys
+
     root = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-m", "douzelage", "catalogue", "--format", "rdf"], cwd=root,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [sys.executable, "-m", "douzelage", "catalogue", "--format", "rdf"], cwd=root, capture_output=True, text=True
+    )
     assert done.returncode == 0
     assert Graph().parse(data=done.stdout, format="xml").value(DATASET, DCTERMS.title) is not None
     assert "no contact point" in done.stderr

@@ -1,11 +1,11 @@
 """The data dictionary: generated from the Table Schemas, committed as datapackage/README.md, and on the site."""
+
 import csv
 import io
 from pathlib import Path
 
+from douzelage.descriptor import TABLES, fields
 from douzelage.write.dictionary import markdown, tables
-from douzelage.descriptor import TABLES
-from douzelage.descriptor import fields
 
 
 def test_every_table_and_column_is_in_the_dictionary_with_type_unit_and_constraints(package):
@@ -26,7 +26,7 @@ def test_examples_are_values_from_the_published_data(package):
     for c in towns["columns"]:
         values = [r[c["name"]] for r in rows if r[c["name"]]]
         first = values[0] if values else ""
-        shortened = c["example"].endswith("…") and first.startswith(c["example"][:-1])   # long texts are cut
+        shortened = c["example"].endswith("…") and first.startswith(c["example"][:-1])  # long texts are cut
         assert c["example"] == first or shortened, c["name"]
     latitude = next(c for c in towns["columns"] if c["name"] == "latitude")
     assert latitude["unit"] == "degree" and "≥ -90" in latitude["constraints"]
@@ -42,5 +42,6 @@ def test_readme_is_markdown_with_a_section_per_table(package):
 
 def test_committed_data_dictionary_is_current(package):
     root = Path(__file__).resolve().parents[2]
-    assert (root / "datapackage" / "README.md").read_text(encoding="utf-8") == \
-        (package / "README.md").read_text(encoding="utf-8"), "datapackage/README.md is stale: run `make build` and commit"
+    assert (root / "datapackage" / "README.md").read_text(encoding="utf-8") == (package / "README.md").read_text(
+        encoding="utf-8"
+    ), "datapackage/README.md is stale: run `make build` and commit"

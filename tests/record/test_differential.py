@@ -16,6 +16,7 @@ the Table Schema, so frictionless has nothing to say about them; the few places 
 deliberately reads more (or less) than frictionless are listed in DIFFERENCES, each with its reason, so
 a new disagreement fails here.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -24,36 +25,37 @@ from pathlib import Path
 
 import pytest
 from frictionless import validate
-
-from douzelage.layout import SOURCES
-from douzelage.problems import DataError
-from douzelage.pipeline import compile_model
 from test_bad_input_files import FIXTURES, apply_fixture
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))      # the repository, for bench/
+from douzelage.layout import SOURCES
+from douzelage.pipeline import compile_model
+from douzelage.problems import DataError
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))  # the repository, for bench/
 from bench.run import naive_descriptor  # noqa: E402
 
-HEADER = 1             # a problem the build reports on the header line concerns the whole file
+HEADER = 1  # a problem the build reports on the header line concerns the whole file
 SCHEMA_RULES = {"type", "required", "enum", "pattern", "minimum", "maximum", "primary-key", "foreign-key"}
 
 # fixture -> why the two may disagree there (the build's report for each is checked in test_bad_input_files.py)
 DIFFERENCES = {
     "towns/number-too-large.cells.csv": "SQLite stores integers in 64 bits: the build refuses a population "
-                                        "of 10^20, which frictionless (Python integers) accepts",
+    "of 10^20, which frictionless (Python integers) accepts",
     "towns/spaces-around-values.lines.csv": "the build trims spaces around a value and says so in a notice "
-                                            "(spreadsheets add them); frictionless rejects such a number",
+    "(spreadsheets add them); frictionless rejects such a number",
     # A claim's value is a string column to frictionless; the build casts it by the Table Schema of the
     # column the claim is about (table_name, field), which a Table Schema cannot express.
     "claims/value-impossible-date.append.csv": "the build reads the claim's value as a meetings.start_date, a "
-                                               "date, so 2018-02-30 is refused; to frictionless it is a string",
+    "date, so 2018-02-30 is refused; to frictionless it is a string",
     "claims/value-negative-count.append.csv": "the build reads the claim's value as meetings.participants, a "
-                                              "count of at least 0; to frictionless it is a string",
+    "count of at least 0; to frictionless it is a string",
 }
 
 # a listed difference that goes away fails too (strict): then its entry should go
-CASES = [pytest.param(case, marks=pytest.mark.xfail(reason=DIFFERENCES[case], strict=True))
-         if case in DIFFERENCES else case
-         for case in sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.csv"))]
+CASES = [
+    pytest.param(case, marks=pytest.mark.xfail(reason=DIFFERENCES[case], strict=True)) if case in DIFFERENCES else case
+    for case in sorted(str(p.relative_to(FIXTURES)) for p in FIXTURES.rglob("*.csv"))
+]
 
 
 def frictionless_rows(folder: Path) -> set[tuple[str, int | None]]:
@@ -64,7 +66,7 @@ def frictionless_rows(folder: Path) -> set[tuple[str, int | None]]:
         file = Path(task.place).name if task.place else None
         for error in task.errors:
             found.add((file, getattr(error, "row_number", None)))
-    for error in report.errors:                    # the package itself (e.g. a file it cannot open)
+    if report.errors:  # the package itself (e.g. a file it cannot open)
         found.add((None, None))
     return found
 
@@ -85,12 +87,12 @@ def test_frictionless_and_the_build_agree_on_the_table_schema_rules(case, tmp_pa
     folder = tmp_path / "sources"
     shutil.copytree(SOURCES, folder)
     apply_fixture(FIXTURES / case, folder)
-    file = f"{Path(case).parent.name}.csv"           # the file the case breaks
+    file = f"{Path(case).parent.name}.csv"  # the file the case breaks
     reference = {row for f, row in frictionless_rows(folder) if f == file}
     every, schema_rows = build_rows(folder)
     ours = {None if row == HEADER else row for f, row in every if f == file}
-    for row in reference:                           # what frictionless rejects, the build rejects
+    for row in reference:  # what frictionless rejects, the build rejects
         assert row is None or row in ours or None in ours, (row, sorted(ours, key=str))
-    for f, row in schema_rows:                      # what the build calls a schema error, frictionless does too
+    for f, row in schema_rows:  # what the build calls a schema error, frictionless does too
         if f == file:
             assert row in reference or None in reference, (row, sorted(reference, key=str))

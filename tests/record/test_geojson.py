@@ -1,4 +1,5 @@
 """The GeoJSON map: valid for the geojson library and for GDAL's ogrinfo, RFC 7946 positions."""
+
 import csv
 import io
 import json
@@ -40,8 +41,9 @@ def test_meetings_are_placed_at_their_host_town(package):
 def test_ogrinfo_reads_every_town(package):
     if not shutil.which("ogrinfo"):
         pytest.skip("ogrinfo (Debian package gdal-bin) is not installed; `make browser` installs it")
-    out = subprocess.run(["ogrinfo", "-ro", "-al", "-q", str(package / "douzelage.geojson")],
-                         capture_output=True, text=True, check=True).stdout
+    out = subprocess.run(
+        ["ogrinfo", "-ro", "-al", "-q", str(package / "douzelage.geojson")], capture_output=True, text=True, check=True
+    ).stdout
     towns = list(csv.DictReader(io.StringIO((package / "data/towns.csv").read_text(encoding="utf-8"))))
     for t in towns:
         assert f"id (String) = {t['id']}" in out

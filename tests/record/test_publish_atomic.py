@@ -3,6 +3,7 @@ published folder and metadata.json byte for byte as they were, or wholly the new
 
 The swap itself is scripts/douzelage/publish.py `_swap_in` (Linux renameat2 RENAME_EXCHANGE), tested directly too.
 """
+
 from __future__ import annotations
 
 import csv
@@ -21,8 +22,8 @@ import pytest
 from douzelage.publish import _swap_in
 
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
-KILL_BUDGET_S = 20          # how long the random-kill loop may run
-KILL_ITERATIONS = 60        # at most this many kills
+KILL_BUDGET_S = 20  # how long the random-kill loop may run
+KILL_ITERATIONS = 60  # at most this many kills
 
 
 def snapshot(out: Path, metadata: Path) -> dict[str, str]:
@@ -60,6 +61,7 @@ def edit_a_title(sources: Path) -> None:
 
 # --- the swap -------------------------------------------------------------------------------------------
 
+
 def test_swap_in_exchanges_the_two_folders_in_one_step(tmp_path):
     new, published = tmp_path / ".new", tmp_path / "published"
     new.mkdir(), published.mkdir()
@@ -67,7 +69,7 @@ def test_swap_in_exchanges_the_two_folders_in_one_step(tmp_path):
     (published / "only-old.csv").write_text("old")
     _swap_in(new, published)
     assert sorted(p.name for p in published.iterdir()) == ["a.csv"] and (published / "a.csv").read_text() == "new"
-    assert sorted(p.name for p in new.iterdir()) == ["a.csv", "only-old.csv"]   # the old build, to remove
+    assert sorted(p.name for p in new.iterdir()) == ["a.csv", "only-old.csv"]  # the old build, to remove
 
 
 def test_swap_in_publishes_a_first_build(tmp_path):
@@ -89,6 +91,7 @@ def test_swap_in_with_nothing_to_swap_fails_and_leaves_the_published_folder(tmp_
 
 # --- whole builds ---------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("max_file_bytes", [20_000, 200_000], ids=["while-writing-the-csv", "while-writing-the-db"])
 def test_a_build_that_fails_while_writing_changes_nothing_published(sources_copy, tmp_path, max_file_bytes):
     out, meta = tmp_path / "datapackage", tmp_path / "metadata.json"
@@ -96,12 +99,13 @@ def test_a_build_that_fails_while_writing_changes_nothing_published(sources_copy
     before = snapshot(out, meta)
     edit_a_title(sources_copy)
 
-    def small_files_only():            # a bigger file cannot be written (EFBIG), as on a full disk
+    def small_files_only():  # a bigger file cannot be written (EFBIG), as on a full disk
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
         resource.setrlimit(resource.RLIMIT_FSIZE, (max_file_bytes, max_file_bytes))
 
-    result = subprocess.run(build_cmd(sources_copy, out, meta), capture_output=True, text=True,
-                            preexec_fn=small_files_only)
+    result = subprocess.run(
+        build_cmd(sources_copy, out, meta), capture_output=True, text=True, preexec_fn=small_files_only
+    )
     assert result.returncode == 1
     assert "Traceback" not in result.stderr and "the build could not write" in result.stderr
     assert snapshot(out, meta) == before
@@ -136,11 +140,14 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_package_never_a_
             break
         target = "new" if current == "old" else "old"
         before = scratch_folders(tmp_path)
-        proc = subprocess.Popen(build_cmd(edited if target == "new" else sources_copy, out, meta),
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        if i % 3 == 0:      # a random moment of the whole run
+        proc = subprocess.Popen(
+            build_cmd(edited if target == "new" else sources_copy, out, meta),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if i % 3 == 0:  # a random moment of the whole run
             time.sleep(rng.uniform(0, duration * 1.1))
-        else:               # a random moment of writing the scratch folder, or close to the swap
+        else:  # a random moment of writing the scratch folder, or close to the swap
             wait_for_scratch(proc, tmp_path, before)
             time.sleep(rng.uniform(0, to_swap * 1.2) if i % 3 == 1 else rng.uniform(0.8, 1.2) * to_swap)
         proc.send_signal(signal.SIGKILL)
@@ -156,5 +163,7 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_package_never_a_
     assert snapshot(out, meta) == states["old"]
     assert not list(tmp_path.glob(".datapackage.new-*")) and not list(tmp_path.glob(".metadata.json.new-*"))
     swapped = sum(a != b for a, b in outcomes)
-    print(f"build {duration:.2f} s, scratch to swap {to_swap:.2f} s; {len(outcomes)} kills: "
-          f"{swapped} completed the swap, {len(outcomes) - swapped} left the previous build")
+    print(
+        f"build {duration:.2f} s, scratch to swap {to_swap:.2f} s; {len(outcomes)} kills: "
+        f"{swapped} completed the swap, {len(outcomes) - swapped} left the previous build"
+    )

@@ -1,4 +1,5 @@
 """The record itself, on the real data: every member since 1991 with its period, every doubt kept."""
+
 import csv
 import io
 from collections import defaultdict
@@ -62,7 +63,9 @@ def test_year_is_given_only_for_meetings_without_a_start_date(package):
 
 
 def test_a_preferred_claim_agrees_with_the_main_table(package):
-    tables = {name: {r["id"]: r for r in rows(package, name)} for name in ("towns", "memberships", "meetings", "projects")}
+    tables = {
+        name: {r["id"]: r for r in rows(package, name)} for name in ("towns", "memberships", "meetings", "projects")
+    }
     for c in rows(package, "claims"):
         if c["preferred"] != "true":
             continue
@@ -96,14 +99,22 @@ async def test_one_canned_query_lists_every_disputed_fact_with_its_sources(ds, p
     in_dispute = [c for c in claims if (c["table_name"], c["record"], c["field"]) in expected]
     assert len(listed) == len(in_dispute)
     assert all(x["source_url"].startswith("http") and x["source_title"] for x in listed)
-    assert ("towns", "zvolen", "position") in expected and ("meetings", "general-meeting-2009-altea", "number") in expected
+    assert ("towns", "zvolen", "position") in expected and (
+        "meetings",
+        "general-meeting-2009-altea",
+        "number",
+    ) in expected
 
 
 # --- corrections found by checking the cited pages (issue 11) ------------------------------------------
 
+
 def _claims(package: Path, table: str, record: str, field: str) -> dict[tuple[str, str], str]:
-    return {(c["source"], c["value"]): c["preferred"] for c in rows(package, "claims")
-            if (c["table_name"], c["record"], c["field"]) == (table, record, field)}
+    return {
+        (c["source"], c["value"]): c["preferred"]
+        for c in rows(package, "claims")
+        if (c["table_name"], c["record"], c["field"]) == (table, record, field)
+    }
 
 
 def test_houffalize_2002_counts_the_18_towns_its_minutes_list_as_present(package):
@@ -119,8 +130,9 @@ def test_judenburg_joined_in_1999_as_the_town_says_with_the_memo_of_2000_kept_as
     assert _claims(package, "memberships", m["id"], "joined") == {
         ("judenburg-at-europaplakette-2009", "1999"): "true",
         ("judenburg-at-staedtepartnerschaften-2009", "1999"): "false",
-        ("coe-pace-europe-prize-2006", "2000"): "false"}
-    assert "second-hand" in m["note"] and "town's own" in m["note"]      # the note says which and why
+        ("coe-pace-europe-prize-2006", "2000"): "false",
+    }
+    assert "second-hand" in m["note"] and "town's own" in m["note"]  # the note says which and why
     [town] = [t for t in rows(package, "towns") if t["id"] == "judenburg"]
     assert town["joined"] == "1999"
 
@@ -129,7 +141,9 @@ def test_sherborne_2014_keeps_the_announced_dates_as_claims_and_no_held_dates(pa
     [m] = [m for m in rows(package, "meetings") if m["id"] == "music-festival-2014-sherborne"]
     assert (m["start_date"], m["end_date"], m["year"], m["status"]) == ("", "", "2014", "held")
     for field, value in [("start_date", "2014-07-13"), ("end_date", "2014-07-20")]:
-        assert _claims(package, "meetings", m["id"], field) == {("sherborne-douzelage-newsletter-2013-09", value): "false"}
+        assert _claims(package, "meetings", m["id"], field) == {
+            ("sherborne-douzelage-newsletter-2013-09", value): "false"
+        }
 
 
 def test_the_president_elected_in_2024_is_named_as_he_writes_his_name(package):
@@ -142,7 +156,9 @@ def test_the_president_elected_in_2024_is_named_as_he_writes_his_name(package):
 
 def test_oxelosund_2018_cites_the_180_in_the_workshops_from_the_english_text_of_the_page(package):
     assert _claims(package, "meetings", "general-meeting-2018-oxelosund", "workshop_participants") == {
-        ("oxelosund-se-douzelage-2018-en", "180"): "false", ("oxelosund-se-douzelage-2018-sv", "182"): "true"}
+        ("oxelosund-se-douzelage-2018-en", "180"): "false",
+        ("oxelosund-se-douzelage-2018-sv", "182"): "true",
+    }
     sources = {s["id"]: s for s in rows(package, "sources")}
     [m] = [m for m in rows(package, "meetings") if m["id"] == "general-meeting-2018-oxelosund"]
     english = [c for c in rows(package, "claims") if c["source"] == "oxelosund-se-douzelage-2018-en"]

@@ -1,4 +1,5 @@
 """Releases: the semantic bump follows what changed, the changelog names the rows, the zip carries the version."""
+
 import csv
 import json
 import os
@@ -74,16 +75,26 @@ def test_citation_cff_has_the_required_keys_and_the_released_version():
 
 # --- the command, end to end, in a scratch git repository copied from this one --------------------
 
+
 def _git(repo: Path, *args: str) -> None:
-    subprocess.run(["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", *args], cwd=repo,
-                   check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-c", "user.name=Test", "-c", "user.email=test@example.org", *args],
+        cwd=repo,
+        check=True,
+        capture_output=True,
+    )
 
 
 @pytest.fixture
 def repo(tmp_path) -> Path:
     dest = tmp_path / "repo"
-    shutil.copytree(ROOT, dest, ignore=shutil.ignore_patterns(
-        ".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "dist", "test-output", "*.db", "*.zip"))
+    shutil.copytree(
+        ROOT,
+        dest,
+        ignore=shutil.ignore_patterns(
+            ".git", ".venv", "__pycache__", ".pytest_cache", "*.egg-info", "dist", "test-output", "*.db", "*.zip"
+        ),
+    )
     _git(dest, "init", "-q")
     _git(dest, "add", "-A")
     _git(dest, "commit", "-q", "-m", "state of the last release")
@@ -92,9 +103,8 @@ def repo(tmp_path) -> Path:
 
 def douzelage(repo: Path, *args: str) -> subprocess.CompletedProcess:
     env = {k: v for k, v in os.environ.items() if k != "DOUZELAGE_BASE_URL"}
-    env["PYTHONPATH"] = str(repo / "scripts")          # the copy's own package, not the installed one
-    return subprocess.run([sys.executable, "-m", "douzelage", *args], cwd=repo, capture_output=True, text=True,
-                          env=env)
+    env["PYTHONPATH"] = str(repo / "scripts")  # the copy's own package, not the installed one
+    return subprocess.run([sys.executable, "-m", "douzelage", *args], cwd=repo, capture_output=True, text=True, env=env)
 
 
 def test_release_command_after_a_new_meeting_and_a_correction(repo):
@@ -136,6 +146,6 @@ def test_release_command_refuses_when_nothing_changed_and_writes_nothing(repo):
 def test_release_command_refuses_a_bump_smaller_than_the_changes(repo):
     towns = repo / "sources" / "memberships.csv"
     lines = towns.read_text(encoding="utf-8").splitlines(keepends=True)
-    towns.write_text("".join(lines[:-1]), encoding="utf-8")     # a membership row removed: minor at least
+    towns.write_text("".join(lines[:-1]), encoding="utf-8")  # a membership row removed: minor at least
     done = douzelage(repo, "release", "--bump", "patch", "--dry-run")
     assert done.returncode == 2 and "too small" in done.stderr

@@ -1,5 +1,6 @@
 """sources/ is a Data Package: its hand-kept descriptor validates the source files before any build, and the
 published descriptor is that descriptor plus what it marks as derived."""
+
 import json
 import subprocess
 import sys
@@ -12,8 +13,9 @@ FRICTIONLESS = Path(sys.executable).parent / "frictionless"
 
 
 def test_frictionless_validates_the_sources_descriptor_before_any_build():
-    done = subprocess.run([str(FRICTIONLESS), "validate", "--json", str(SOURCES_DESCRIPTOR)],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [str(FRICTIONLESS), "validate", "--json", str(SOURCES_DESCRIPTOR)], capture_output=True, text=True
+    )
     report = json.loads(done.stdout)
     assert done.returncode == 0 and report["valid"], report
     assert sorted(t["name"] for t in report["tasks"]) == sorted(t for t in TABLES if t not in DERIVED_TABLES)

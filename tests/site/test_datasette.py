@@ -1,4 +1,5 @@
 """The site: Datasette's own test client in process, and one real `datasette` process over HTTP."""
+
 import httpx
 
 from douzelage.layout import DATABASE_NAME
@@ -42,7 +43,7 @@ async def test_canned_query_members_by_year_joined(ds):
 async def test_canned_query_nearest_towns(ds):
     r = await ds.client.get(f"/{DATABASE_NAME}/nearest_towns.json?town=granville&_shape=array")
     rows = r.json()
-    assert rows[0]["town"] == "sherborne"          # across the Channel
+    assert rows[0]["town"] == "sherborne"  # across the Channel
     assert [row["km"] for row in rows] == sorted(row["km"] for row in rows)
 
 

@@ -4,6 +4,7 @@ A crawler over the site as served (Datasette's in-process client): the public pa
 search, coverage, dictionary, and every town, meeting and project page the sitemap lists) are fetched and
 every internal `href` and `src` in them is requested; Datasette's own pages listed in the sitemap are
 requested too (their links are Datasette's own, not crawled)."""
+
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlsplit
 from xml.etree import ElementTree
@@ -30,7 +31,7 @@ def internal_links(html: str, page: str) -> set[str]:
     for link in parser.found:
         link, _ = urldefrag(link)
         parts = urlsplit(link)
-        if parts.scheme or parts.netloc or not link:      # another site, or only a fragment of this page
+        if parts.scheme or parts.netloc or not link:  # another site, or only a fragment of this page
             continue
         out.add(link if link.startswith("/") else page.rsplit("/", 1)[0] + "/" + link)
     return out
@@ -47,7 +48,7 @@ async def test_every_internal_link_of_the_public_pages_and_every_sitemap_page_an
     sitemap = await sitemap_paths(ds)
     pages = list(dict.fromkeys([*PUBLIC, *(p for p in sitemap if p == "/" or p.startswith(OWN_PAGES))]))
     assert any(p.startswith("/town/") for p in pages) and any(p.startswith("/meeting/") for p in pages)
-    links: dict[str, str] = {}                # link -> a page it is on
+    links: dict[str, str] = {}  # link -> a page it is on
     broken = []
     for page in pages:
         r = await ds.client.get(page)
@@ -63,10 +64,12 @@ async def test_every_internal_link_of_the_public_pages_and_every_sitemap_page_an
         if r.status_code != 200:
             broken.append(f"{link} (linked from {page}) answers {r.status_code}")
     assert broken == []
-    assert len(links) > 100                    # the crawl reached the whole site, not one page
+    assert len(links) > 100  # the crawl reached the whole site, not one page
 
 
 def test_the_crawler_finds_internal_links_and_leaves_out_other_sites_and_fragments():
-    html = ('<a href="/town/a">a</a><a href="#main">skip</a><img src="/assets/x.png">'
-            '<a href="https://example.org/">other</a><a href="/downloads#top">d</a><a href="b">rel</a>')
+    html = (
+        '<a href="/town/a">a</a><a href="#main">skip</a><img src="/assets/x.png">'
+        '<a href="https://example.org/">other</a><a href="/downloads#top">d</a><a href="b">rel</a>'
+    )
     assert internal_links(html, "/town/x") == {"/town/a", "/assets/x.png", "/downloads", "/town/b"}

@@ -1,6 +1,7 @@
 """The site's own pages and outputs, through Datasette's test client in process: landing page, town pages,
 search, downloads, canned queries, facets, GeoJSON and Atom output. Facts are checked against the SQLite
 file read directly, files against hashlib; the browser and real-HTTP checks are in tests/e2e/."""
+
 import hashlib
 import importlib.util
 import json
@@ -38,6 +39,7 @@ def plugin(name: str):
 
 # --- the landing page -------------------------------------------------------------------------------
 
+
 async def test_landing_page_states_the_key_numbers_from_the_database(ds, sql):
     html = (await ds.client.get("/")).text
     current = sql("select count(*) from towns where status = 'current'")[0][0]
@@ -51,6 +53,7 @@ async def test_landing_map_data_has_every_town_with_a_position_and_its_status(ds
     html = (await ds.client.get("/")).text
     raw = re.search(r'data-towns="([^"]*)"', html).group(1)
     import html as html_lib
+
     towns = json.loads(html_lib.unescape(raw))
     expected = {r["id"]: r["status"] for r in sql("select id, status from towns where latitude is not null")}
     assert {t["id"]: t["status"] for t in towns} == expected
@@ -61,8 +64,16 @@ async def test_landing_page_links_every_town_page_and_every_way_in(ds, sql):
     html = (await ds.client.get("/")).text
     for (town_id,) in sql("select id from towns"):
         assert f'href="/town/{town_id}"' in html
-    for href in ["/search", "/downloads", f"/{DB}/towns", f"/{DB}/meetings", f"/{DB}/projects",
-                 "/catalogue", "/downloads/README.md", f"/{DB}/meetings_feed.atom"]:
+    for href in [
+        "/search",
+        "/downloads",
+        f"/{DB}/towns",
+        f"/{DB}/meetings",
+        f"/{DB}/projects",
+        "/catalogue",
+        "/downloads/README.md",
+        f"/{DB}/meetings_feed.atom",
+    ]:
         assert f'href="{href}' in html, href
 
 
@@ -82,6 +93,7 @@ async def test_landing_page_embeds_the_schema_org_dataset_json_ld(ds):
 
 # --- one page per town ------------------------------------------------------------------------------
 
+
 async def test_every_town_has_a_page_with_its_name_and_country(ds, sql):
     for row in sql("select t.id, t.name, c.name as country from towns t join countries c on c.code = t.country"):
         r = await ds.client.get(f"/town/{row['id']}")
@@ -93,24 +105,33 @@ async def test_town_page_shows_meetings_hosted_and_attended_projects_and_nearest
     html = (await ds.client.get("/town/oxelosund")).text
     assert "Member since 1998" in html
     assert "43rd Douzelage General Meeting, Oxelösund" in html and "11–12 May 2018" in html
-    attended = sql("select m.title from meeting_towns mt join meetings m on m.id = mt.meeting "
-                   "where mt.town = 'oxelosund' and m.host != 'oxelosund'")
+    attended = sql(
+        "select m.title from meeting_towns mt join meetings m on m.id = mt.meeting "
+        "where mt.town = 'oxelosund' and m.host != 'oxelosund'"
+    )
     assert attended and all(title in html for (title,) in attended)
-    nearest = [name for (name,) in sql("select t.name from distances_both d join towns t on t.id = d.other "
-                                       "where d.town = 'oxelosund' order by d.km limit 5")]
+    nearest = [
+        name
+        for (name,) in sql(
+            "select t.name from distances_both d join towns t on t.id = d.other "
+            "where d.town = 'oxelosund' order by d.km limit 5"
+        )
+    ]
     positions = [html.index(f">{name}</a>, ") for name in nearest]
     assert positions == sorted(positions)
 
 
 async def test_town_page_cites_its_sources_with_their_addresses(ds, sql):
     html = (await ds.client.get("/town/asikkala")).text
-    cited = sql("select s.title, s.url from sources s where s.id in (select source from towns where id = 'asikkala' "
-                "union select position_source from towns where id = 'asikkala' "
-                "union select source from memberships where town = 'asikkala')")
+    cited = sql(
+        "select s.title, s.url from sources s where s.id in (select source from towns where id = 'asikkala' "
+        "union select position_source from towns where id = 'asikkala' "
+        "union select source from memberships where town = 'asikkala')"
+    )
     assert cited
-    for title, url in cited:
+    for _title, url in cited:
         assert f'href="{url}"' in html
-    assert "Where sources disagree" in html        # Asikkala's position is disputed
+    assert "Where sources disagree" in html  # Asikkala's position is disputed
 
 
 async def test_a_former_member_says_so_with_its_years(ds, sql):
@@ -124,9 +145,11 @@ async def test_every_meeting_has_a_page_with_its_towns_and_distances_from_the_ho
         assert (await ds.client.get(f"/meeting/{meeting_id}")).status_code == 200, meeting_id
     html = (await ds.client.get("/meeting/general-meeting-2014-sigulda")).text
     assert "24–27 April 2014" in html and 'hosted by <a href="/town/sigulda">Sigulda</a>' in html
-    towns = sql("select t.name, d.km from meeting_towns mt join towns t on t.id = mt.town left join distances_both d "
-                "on d.town = 'sigulda' and d.other = mt.town where mt.meeting = 'general-meeting-2014-sigulda'")
-    assert f"The sources name {len(towns)} towns that took part" in html     # Sigulda: no figure of towns represented
+    towns = sql(
+        "select t.name, d.km from meeting_towns mt join towns t on t.id = mt.town left join distances_both d "
+        "on d.town = 'sigulda' and d.other = mt.town where mt.meeting = 'general-meeting-2014-sigulda'"
+    )
+    assert f"The sources name {len(towns)} towns that took part" in html  # Sigulda: no figure of towns represented
     for name, km in towns:
         assert f">{name}</a>" in html and (km is None or f"{km} km from the host" in html)
     assert (await ds.client.get("/meeting/no-such-meeting")).status_code == 404
@@ -134,24 +157,28 @@ async def test_every_meeting_has_a_page_with_its_towns_and_distances_from_the_ho
 
 async def test_a_meeting_page_says_how_many_of_the_towns_represented_the_sources_name(ds, sql):
     html = (await ds.client.get("/meeting/general-meeting-2018-oxelosund")).text
-    [(named, represented)] = sql("select (select count(*) from meeting_towns where meeting = m.id), towns_represented "
-                                 "from meetings m where id = 'general-meeting-2018-oxelosund'")
+    [(named, represented)] = sql(
+        "select (select count(*) from meeting_towns where meeting = m.id), towns_represented "
+        "from meetings m where id = 'general-meeting-2018-oxelosund'"
+    )
     assert (named, represented) == (1, 27)
-    assert ("The sources name 1 of the 27 towns represented; the rest are not named in any source read."
-            in html)
+    assert "The sources name 1 of the 27 towns represented; the rest are not named in any source read." in html
     assert "Towns taking part (1)" not in html
     houffalize = (await ds.client.get("/meeting/general-meeting-2002-houffalize")).text
     assert "18 towns were represented, and the sources name them all." in houffalize
 
 
-@pytest.mark.parametrize("named, represented, text", [
-    (1, 27, "The sources name 1 of the 27 towns represented; the rest are not named in any source read."),
-    (18, 18, "18 towns were represented, and the sources name them all."),
-    (0, 14, "14 towns were represented; no source read names them."),
-    (7, 6, "The sources name 7 towns, host included; the source of the figure counts 6 towns represented."),
-    (3, None, "The sources name 3 towns that took part; how many towns were represented in all is not known."),
-    (0, None, "No source read lists the towns that took part, nor how many were represented."),
-])
+@pytest.mark.parametrize(
+    "named, represented, text",
+    [
+        (1, 27, "The sources name 1 of the 27 towns represented; the rest are not named in any source read."),
+        (18, 18, "18 towns were represented, and the sources name them all."),
+        (0, 14, "14 towns were represented; no source read names them."),
+        (7, 6, "The sources name 7 towns, host included; the source of the figure counts 6 towns represented."),
+        (3, None, "The sources name 3 towns that took part; how many towns were represented in all is not known."),
+        (0, None, "No source read lists the towns that took part, nor how many were represented."),
+    ],
+)
 def test_the_towns_taking_part_are_told_against_the_towns_represented(named, represented, text):
     assert plugin("public_pages").towns_named_text(named, represented) == text
 
@@ -169,17 +196,21 @@ async def test_a_past_meeting_still_planned_says_it_was_announced_and_not_that_i
     assert '<span class="tag">announced; no source says it took place</span>' in town
 
 
-@pytest.mark.parametrize("status, start, end, year, text", [
-    ("planned", "2026-05-07", "2026-05-10", None, "planned"),          # ahead of today
-    ("planned", "2025-05-07", "2025-05-10", None, "announced; no source says it took place"),
-    ("planned", "2026-04-01", "2026-04-03", None, "announced; no source says it took place"),
-    ("planned", None, None, 2025, "announced; no source says it took place"),
-    ("planned", None, None, 2026, "planned"),
-    ("planned", None, None, None, "planned"),
-    ("held", "2003-05-15", "2003-05-18", None, "held"),
-])
+@pytest.mark.parametrize(
+    "status, start, end, year, text",
+    [
+        ("planned", "2026-05-07", "2026-05-10", None, "planned"),  # ahead of today
+        ("planned", "2025-05-07", "2025-05-10", None, "announced; no source says it took place"),
+        ("planned", "2026-04-01", "2026-04-03", None, "announced; no source says it took place"),
+        ("planned", None, None, 2025, "announced; no source says it took place"),
+        ("planned", None, None, 2026, "planned"),
+        ("planned", None, None, None, "planned"),
+        ("held", "2003-05-15", "2003-05-18", None, "held"),
+    ],
+)
 def test_a_planned_meeting_is_called_planned_only_until_its_date(status, start, end, year, text):
     from datetime import date
+
     pages = plugin("public_pages")
     assert pages.status_text(status, start, end, year, today=date(2026, 4, 15)) == text
 
@@ -187,11 +218,12 @@ def test_a_planned_meeting_is_called_planned_only_until_its_date(status, start, 
 async def test_a_meeting_known_only_by_its_year_says_its_dates_are_not_known(ds):
     html = (await ds.client.get("/meeting/music-festival-2014-sherborne")).text
     assert "2014, dates not known" in html and "13 July" not in html.split('id="claims-heading"')[0]
-    assert "2014-07-13" in html and "2014-07-20" in html        # the announced dates, as claims
+    assert "2014-07-13" in html and "2014-07-20" in html  # the announced dates, as claims
 
 
 def _visible_main(html: str) -> str:
     import html as html_lib
+
     main = html.split('<main id="main"', 1)[1].split("</main>", 1)[0]
     return html_lib.unescape(re.sub(r"<[^>]+>", " ", main))
 
@@ -199,11 +231,14 @@ def _visible_main(html: str) -> str:
 async def test_public_pages_name_no_internal_source_id_or_column_name_in_their_prose(ds, sql, descriptor):
     """Notes speak to people: a source a note names is shown by its title, a column by its title."""
     source_ids = [r[0] for r in sql("select id from sources")]
-    columns = {f["name"] for r in descriptor["resources"] for f in r.get("schema", {}).get("fields", [])
-               if "_" in f["name"]}
-    pages = ([f"/town/{r[0]}" for r in sql("select id from towns")] +
-             [f"/meeting/{r[0]}" for r in sql("select id from meetings")] +
-             [f"/project/{r[0]}" for r in sql("select id from projects")])
+    columns = {
+        f["name"] for r in descriptor["resources"] for f in r.get("schema", {}).get("fields", []) if "_" in f["name"]
+    }
+    pages = (
+        [f"/town/{r[0]}" for r in sql("select id from towns")]
+        + [f"/meeting/{r[0]}" for r in sql("select id from meetings")]
+        + [f"/project/{r[0]}" for r in sql("select id from projects")]
+    )
     for path in pages:
         text = _visible_main((await ds.client.get(path)).text)
         found = [i for i in source_ids if re.search(rf"(?<![\w./-]){re.escape(i)}(?![\w/-])", text)]
@@ -215,6 +250,7 @@ async def test_a_source_a_note_names_is_linked_by_its_title(ds, sql):
     html = (await ds.client.get("/meeting/general-meeting-2018-oxelosund")).text
     [(title, url)] = sql("select title, url from sources where id = 'douzelage-eu-gm-newsletter-1-2018'")
     import html as html_lib
+
     note = html.split("<dt>Note</dt><dd>", 1)[1].split("</dd>", 1)[0]
     assert f'<a href="{html_lib.escape(url)}">{html_lib.escape(title)}</a>' in note
     assert "douzelage-eu-gm-newsletter-1-2018" not in _visible_main(html)
@@ -224,8 +260,10 @@ async def test_every_project_has_a_page_with_its_lead_and_partner_towns(ds, sql)
     for (project_id,) in sql("select id from projects"):
         assert (await ds.client.get(f"/project/{project_id}")).status_code == 200, project_id
     html = (await ds.client.get("/project/actage-juniors-for-seniors")).text
-    partners = sql("select t.name, pt.role from project_towns pt join towns t on t.id = pt.town "
-                   "where pt.project = 'actage-juniors-for-seniors'")
+    partners = sql(
+        "select t.name, pt.role from project_towns pt join towns t on t.id = pt.town "
+        "where pt.project = 'actage-juniors-for-seniors'"
+    )
     assert f"Member towns taking part ({len(partners)})" in html
     assert all(f">{name}</a>" in html for name, _ in partners)
     assert 'led by <a href="/town/skofja-loka">Škofja Loka</a>' in html and "2019–2022" in html
@@ -274,6 +312,7 @@ def test_join_years_say_no_more_than_the_sources():
 
 # --- search -------------------------------------------------------------------------------------------
 
+
 async def test_one_search_box_finds_a_town_without_its_accents(ds):
     r = await ds.client.get("/search?q=Oxelosund")
     assert r.status_code == 200
@@ -282,8 +321,9 @@ async def test_one_search_box_finds_a_town_without_its_accents(ds):
 
 async def test_search_covers_meetings_and_projects_too(ds, sql):
     html = (await ds.client.get("/search?q=Erasmus")).text
-    projects = sql("select p.title from projects_fts f join projects p on p.rowid = f.rowid "
-                   "where projects_fts match 'erasmus'")
+    projects = sql(
+        "select p.title from projects_fts f join projects p on p.rowid = f.rowid where projects_fts match 'erasmus'"
+    )
     assert projects and all(title in html for (title,) in projects)
     assert 'href="/project/' in html
     html = (await ds.client.get("/search?q=Sigulda")).text
@@ -298,10 +338,11 @@ async def test_search_survives_text_that_is_not_valid_fts_syntax(ds, q):
 
 # --- downloads ------------------------------------------------------------------------------------------
 
+
 async def test_downloads_page_lists_every_file_with_size_sha256_and_licence(ds, package):
     listed = {f["path"]: f for f in (await ds.client.get("/downloads.json")).json()}
     on_disk = {p.relative_to(package).as_posix(): p for p in package.rglob("*") if p.is_file()}
-    assert set(listed) == set(on_disk) - {"meta/manifest.json"}      # the manifest lists every file but itself
+    assert set(listed) == set(on_disk) - {"meta/manifest.json"}  # the manifest lists every file but itself
     for path, f in listed.items():
         data = on_disk[path].read_bytes()
         assert f["bytes"] == len(data) and f["sha256"] == hashlib.sha256(data).hexdigest(), path
@@ -316,12 +357,13 @@ async def test_downloads_include_the_zip_each_csv_the_geojson_the_database_and_t
     expected = {"douzelage-datapackage.zip", "datapackage.json", "douzelage.geojson", "douzelage.db"}
     expected |= {r["path"] for r in descriptor["resources"]}
     assert expected <= set(listed)
-    for resource in descriptor["resources"]:       # the hashes agree with the descriptor's own
+    for resource in descriptor["resources"]:  # the hashes agree with the descriptor's own
         if "hash" in resource:
             assert resource["hash"] == "sha256:" + listed[resource["path"]]["sha256"]
 
 
 # --- canned queries for journalists -------------------------------------------------------------------
+
 
 def test_at_least_ten_canned_queries_each_with_a_title_and_a_description(metadata):
     queries = metadata["databases"][DB]["queries"]
@@ -331,23 +373,26 @@ def test_at_least_ten_canned_queries_each_with_a_title_and_a_description(metadat
 
 
 async def test_every_canned_query_answers_with_its_default_parameters(ds, metadata):
-    for name, q in metadata["databases"][DB]["queries"].items():
+    for name, _q in metadata["databases"][DB]["queries"].items():
         r = await ds.client.get(f"/{DB}/{name}.json?_shape=array")
         assert r.status_code == 200, (name, r.text[:300])
         assert r.json(), f"{name} returns no rows with its defaults"
 
 
-@pytest.mark.parametrize("name, params, expect", [
-    ("meetings_by_host", {"town": "granville"}, ("host_name", "Granville")),
-    ("meetings_in_year", {"year": "2022"}, ("title", "46th Douzelage General Meeting, Škofja Loka")),
-    ("town_activity", {"town": "sherborne"}, ("what", "48th Douzelage General Meeting, Sherborne")),
-    ("projects_by_programme", {"programme": "Erasmus+"}, ("programme", "Erasmus+")),
-    ("towns_by_meetings_hosted", {"kind": "general meeting"}, ("town_name", "Sesimbra")),
-    ("meeting_travel_distances", {"meeting": "general-meeting-2014-sigulda"}, ("host_name", "Sigulda")),
-    ("disputed_facts", {"table": "towns"}, ("table_name", "towns")),
-    ("members_in_year", {"year": "2010"}, ("town_name", "Prienai")),
-    ("search", {"q": "music"}, ("kind", "meeting")),
-])
+@pytest.mark.parametrize(
+    "name, params, expect",
+    [
+        ("meetings_by_host", {"town": "granville"}, ("host_name", "Granville")),
+        ("meetings_in_year", {"year": "2022"}, ("title", "46th Douzelage General Meeting, Škofja Loka")),
+        ("town_activity", {"town": "sherborne"}, ("what", "48th Douzelage General Meeting, Sherborne")),
+        ("projects_by_programme", {"programme": "Erasmus+"}, ("programme", "Erasmus+")),
+        ("towns_by_meetings_hosted", {"kind": "general meeting"}, ("town_name", "Sesimbra")),
+        ("meeting_travel_distances", {"meeting": "general-meeting-2014-sigulda"}, ("host_name", "Sigulda")),
+        ("disputed_facts", {"table": "towns"}, ("table_name", "towns")),
+        ("members_in_year", {"year": "2010"}, ("town_name", "Prienai")),
+        ("search", {"q": "music"}, ("kind", "meeting")),
+    ],
+)
 async def test_canned_query_answers_for_a_given_parameter(ds, name, params, expect):
     r = await ds.client.get(f"/{DB}/{name}.json", params={**params, "_shape": "array"})
     rows = r.json()
@@ -357,9 +402,15 @@ async def test_canned_query_answers_for_a_given_parameter(ds, name, params, expe
 
 async def test_sources_about_a_town_include_those_of_its_row_position_and_membership(ds, sql):
     rows = (await ds.client.get(f"/{DB}/sources_about_a_town.json?town=koszeg&_shape=array")).json()
-    expected = {s for (s,) in sql("select source from towns where id = 'koszeg' union select position_source "
-                                  "from towns where id = 'koszeg' union select source from memberships "
-                                  "where town = 'koszeg'") if s}
+    expected = {
+        s
+        for (s,) in sql(
+            "select source from towns where id = 'koszeg' union select position_source "
+            "from towns where id = 'koszeg' union select source from memberships "
+            "where town = 'koszeg'"
+        )
+        if s
+    }
     assert expected and expected <= {row["source"] for row in rows}
 
 
@@ -382,15 +433,23 @@ async def test_disputed_facts_only_lists_facts_with_more_than_one_value(ds):
     for row in rows:
         values.setdefault((row["table_name"], row["record"], row["field"]), set()).add(row["value"])
     assert values and all(len(v) > 1 for v in values.values())
-    assert all(sum(r["in_main_table"] == "used" for r in rows if (r["table_name"], r["record"], r["field"]) == k) <= 1
-               for k in values)
+    assert all(
+        sum(r["in_main_table"] == "used" for r in rows if (r["table_name"], r["record"], r["field"]) == k) <= 1
+        for k in values
+    )
 
 
 # --- facets and column descriptions ---------------------------------------------------------------------
 
-@pytest.mark.parametrize("table, facets", [("towns", {"country", "status", "joined"}),
-                                           ("meetings", {"kind", "start_date"}),
-                                           ("projects", {"programme", "start_year"})])
+
+@pytest.mark.parametrize(
+    "table, facets",
+    [
+        ("towns", {"country", "status", "joined"}),
+        ("meetings", {"kind", "start_date"}),
+        ("projects", {"programme", "start_year"}),
+    ],
+)
 async def test_tables_offer_facets_on_country_year_kind_and_programme(ds, table, facets):
     data = (await ds.client.get(f"/{DB}/{table}.json?_extra=facet_results")).json()
     assert facets <= set(data["facet_results"]), data["facet_results"].keys()
@@ -401,8 +460,12 @@ async def test_meetings_facet_by_year_and_its_links_select_that_year(ds, sql):
     facet = data["facet_results"]["start_date"]
     assert facet["type"] == "year"
     counts = {r["value"]: r["count"] for r in facet["results"]}
-    assert counts == {y: n for y, n in sql("select substr(start_date, 1, 4), count(*) from meetings "
-                                           "where start_date is not null group by 1")}
+    assert counts == {
+        y: n
+        for y, n in sql(
+            "select substr(start_date, 1, 4), count(*) from meetings where start_date is not null group by 1"
+        )
+    }
     link = next(r["toggle_url"] for r in facet["results"] if r["value"] == "2018")
     rows = (await ds.client.get(link.replace("http://localhost", "").replace(".json?", ".json?_shape=array&"))).json()
     assert len(rows) == counts["2018"] and all(r["start_date"].startswith("2018") for r in rows)
@@ -418,6 +481,7 @@ def test_every_measured_column_states_its_unit(metadata):
 
 # --- GeoJSON and Atom -------------------------------------------------------------------------------------
 
+
 async def test_any_query_with_positions_comes_out_as_valid_geojson(ds, sql):
     r = await ds.client.get(f"/{DB}/towns.geojson?_size=max")
     assert r.status_code == 200 and r.headers["content-type"].startswith("application/geo+json")
@@ -425,7 +489,7 @@ async def test_any_query_with_positions_comes_out_as_valid_geojson(ds, sql):
     assert collection.is_valid and len(collection["features"]) == sql("select count(*) from towns")[0][0]
     oxelosund = next(f for f in collection["features"] if f["properties"]["id"] == "oxelosund")
     lat, lon = sql("select latitude, longitude from towns where id = 'oxelosund'")[0]
-    assert oxelosund["geometry"]["coordinates"] == [lon, lat]              # RFC 7946 order
+    assert oxelosund["geometry"]["coordinates"] == [lon, lat]  # RFC 7946 order
     r = await ds.client.get(f"/{DB}/nearest_towns.geojson?town=granville")
     assert geojson.loads(r.text).is_valid and len(r.json()["features"]) == 10
 
@@ -447,10 +511,18 @@ async def test_atom_feed_lists_the_dated_meetings(ds, sql):
 
 # --- the SQL guard ------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("statement", [
-    "attach database ':memory:' as other", "pragma query_only = 0", "pragma writable_schema = 1",
-    "select load_extension('mod_spatialite')", "create temp table t(x)", "delete from towns",
-])
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "attach database ':memory:' as other",
+        "pragma query_only = 0",
+        "pragma writable_schema = 1",
+        "select load_extension('mod_spatialite')",
+        "create temp table t(x)",
+        "delete from towns",
+    ],
+)
 def test_the_sql_guard_refuses_hostile_statements_inside_sqlite(db_path, statement):
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     conn.set_authorizer(plugin("sql_guard").authorizer)
@@ -473,8 +545,11 @@ def test_only_server_errors_print_a_traceback():
 
     wrapper = quiet.QuietForClientErrors(FakeRich())
     from datasette.views.base import DatasetteError
-    for error, prints in [(DatasetteError("Statement must be a SELECT", status=400), False),
-                          (RuntimeError("a bug"), True)]:
+
+    for error, prints in [
+        (DatasetteError("Statement must be a SELECT", status=400), False),
+        (RuntimeError("a bug"), True),
+    ]:
         printed.clear()
         try:
             raise error
@@ -486,12 +561,14 @@ def test_only_server_errors_print_a_traceback():
 def test_the_per_client_counts_are_shared_by_forked_workers():
     """The workers are forked after the table is made (scripts/serve.py): what one admits, all see."""
     import os
+
     from douzelage.serving.client_limits import MAX_CONCURRENT, ClientTable
+
     table, key = ClientTable(), bytes(12) + bytes([192, 0, 2, 7])
     pid = os.fork()
-    if pid == 0:                                           # a worker takes every slot of the address
+    if pid == 0:  # a worker takes every slot of the address
         ok = all(table.admit(key, 1.0)[0] is not None for _ in range(MAX_CONCURRENT))
         os._exit(0 if ok else 1)
     assert os.waitpid(pid, 0)[1] == 0
-    slot, wait, _, _ = table.admit(key, 1.0)              # so another worker refuses the next one
+    slot, wait, _, _ = table.admit(key, 1.0)  # so another worker refuses the next one
     assert slot is None and wait >= 1

@@ -3,6 +3,7 @@ real data: pages read in order from an index, a busy host's meetings a page at a
 site/plugins/fast_reads.py changes: the permission memo, which must still honour an `allow` block, and
 the memory-mapped database. No timing here: the
 benchmark (`make bench`) measures speed."""
+
 from __future__ import annotations
 
 import copy
@@ -27,11 +28,25 @@ DOUZELAGE = Path(sys.executable).parent / "douzelage"
 def synthetic(tmp_path_factory) -> Path:
     """1,000 synthetic towns from the benchmark's generator, built by `douzelage build`."""
     work = tmp_path_factory.mktemp("scale")
-    subprocess.run([sys.executable, str(ROOT / "bench" / "generate.py"), "--towns", "1000", "--out",
-                    str(work / "sources")], check=True, capture_output=True)
-    result = subprocess.run([str(DOUZELAGE), "build", "--sources", str(work / "sources"), "--out",
-                             str(work / "datapackage"), "--metadata", str(work / "metadata.json")],
-                            capture_output=True, text=True)
+    subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "generate.py"), "--towns", "1000", "--out", str(work / "sources")],
+        check=True,
+        capture_output=True,
+    )
+    result = subprocess.run(
+        [
+            str(DOUZELAGE),
+            "build",
+            "--sources",
+            str(work / "sources"),
+            "--out",
+            str(work / "datapackage"),
+            "--metadata",
+            str(work / "metadata.json"),
+        ],
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return work
 
@@ -61,10 +76,15 @@ def test_every_default_sort_order_is_read_from_an_index_not_sorted(synthetic):
 async def test_a_busy_hosts_meetings_come_a_hundred_to_a_page_newest_first(synthetic):
     db = synthetic / "datapackage" / DB_FILE
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        host, hosted = conn.execute("SELECT host, count(*) FROM meetings GROUP BY host ORDER BY 2 DESC LIMIT 1").fetchone()
+        host, hosted = conn.execute(
+            "SELECT host, count(*) FROM meetings GROUP BY host ORDER BY 2 DESC LIMIT 1"
+        ).fetchone()
     assert hosted > 100, "the synthetic data should have a host with more than a page of meetings"
-    ds = datasette_for(synthetic / "datapackage", json.loads((synthetic / "metadata.json").read_text(encoding="utf-8")),
-                       synthetic / "metadata.json")
+    ds = datasette_for(
+        synthetic / "datapackage",
+        json.loads((synthetic / "metadata.json").read_text(encoding="utf-8")),
+        synthetic / "metadata.json",
+    )
     pages = []
     for page in ["", "2", "3"]:
         r = await ds.client.get(f"/{DATABASE_NAME}/meetings_by_host.json?town={host}&page={page}&_shape=array")
@@ -72,12 +92,16 @@ async def test_a_busy_hosts_meetings_come_a_hundred_to_a_page_newest_first(synth
         pages.append(r.json())
     assert [len(p) for p in pages] == [min(100, max(0, hosted - 100 * i)) for i in range(3)]
     rows = [m for p in pages for m in p]
-    assert len({m["meeting"] for m in rows}) == len(rows)                     # no meeting on two pages
+    assert len({m["meeting"] for m in rows}) == len(rows)  # no meeting on two pages
     dates = [m["start_date"] for m in rows]
     assert dates == sorted(dates, reverse=True)
     with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as conn:
-        newest = [d for (d,) in conn.execute("SELECT start_date FROM meetings WHERE host = ? "
-                                             "ORDER BY start_date DESC LIMIT 100", (host,))]
+        newest = [
+            d
+            for (d,) in conn.execute(
+                "SELECT start_date FROM meetings WHERE host = ? ORDER BY start_date DESC LIMIT 100", (host,)
+            )
+        ]
     assert dates[:100] == newest
 
 
@@ -85,7 +109,7 @@ async def test_the_permission_memo_still_honours_an_allow_block(built, package):
     metadata = copy.deepcopy(json.loads((built / "metadata.json").read_text(encoding="utf-8")))
     metadata["databases"][DATABASE_NAME]["tables"]["claims"]["allow"] = {"id": "editor"}
     ds = datasette_for(package, metadata, built / "metadata.json")
-    for _ in range(2):                      # the second answer comes from the memo
+    for _ in range(2):  # the second answer comes from the memo
         assert (await ds.client.get(f"/{DATABASE_NAME}/claims.json")).status_code == 403
         assert (await ds.client.get(f"/{DATABASE_NAME}/towns.json")).status_code == 200
     editor = {"ds_actor": ds.sign({"a": {"id": "editor"}}, "actor")}
@@ -95,4 +119,4 @@ async def test_the_permission_memo_still_honours_an_allow_block(built, package):
 async def test_connections_to_the_published_database_read_it_through_a_memory_map(ds, db_path):
     await ds.invoke_startup()
     (mapped,) = (await ds.get_database(DATABASE_NAME).execute("PRAGMA mmap_size")).first()
-    assert mapped >= db_path.stat().st_size, mapped           # SQLite's default is 0: no memory map
+    assert mapped >= db_path.stat().st_size, mapped  # SQLite's default is 0: no memory map

@@ -1,4 +1,5 @@
 """The catalogue on the site: /catalogue in three RDF formats, schema.org JSON-LD for "/", the /dictionary page."""
+
 import html
 import json
 
@@ -16,9 +17,14 @@ def ds(built, package):
     return Datasette(**{**kwargs, "settings": {**SETTINGS, "template_debug": True}})
 
 
-@pytest.mark.parametrize("accept, media, fmt", [("", "text/turtle", "turtle"),
-                                                ("application/rdf+xml", "application/rdf+xml", "xml"),
-                                                ("application/ld+json", "application/ld+json", "json-ld")])
+@pytest.mark.parametrize(
+    "accept, media, fmt",
+    [
+        ("", "text/turtle", "turtle"),
+        ("application/rdf+xml", "application/rdf+xml", "xml"),
+        ("application/ld+json", "application/ld+json", "json-ld"),
+    ],
+)
 async def test_catalogue_url_negotiates_the_rdf_format(ds, package, accept, media, fmt):
     r = await ds.client.get("/catalogue", headers={"accept": accept} if accept else {})
     assert r.status_code == 200 and r.headers["content-type"].startswith(media)
@@ -34,14 +40,14 @@ async def test_catalogue_files_are_downloads_too(ds, package):
 
 
 async def test_landing_page_gets_schema_org_dataset_json_ld(ds, descriptor):
-    r = await ds.client.get("/?_context=1")          # Datasette's template_debug: the context as <pre>JSON</pre>
+    r = await ds.client.get("/?_context=1")  # Datasette's template_debug: the context as <pre>JSON</pre>
     context = json.loads(html.unescape(r.text.split("<pre>", 1)[1].rsplit("</pre>", 1)[0]))
     doc = json.loads(context["schema_org_jsonld"])
     assert doc["@context"] == "https://schema.org/" and doc["@type"] == "Dataset"
     assert doc["name"] == descriptor["title"] and doc["version"] == descriptor["version"]
     assert doc["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert {"text/csv", "application/geo+json", "application/zip"} <= {d["encodingFormat"] for d in doc["distribution"]}
-    assert "<" not in context["schema_org_jsonld"]        # safe inside <script type="application/ld+json">
+    assert "<" not in context["schema_org_jsonld"]  # safe inside <script type="application/ld+json">
     assert context["catalogue_url"] == "/catalogue"
 
 

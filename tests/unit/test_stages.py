@@ -1,5 +1,6 @@
 """Each stage of the pipeline on its own, on tiny sources made here from real rows: three towns (Granville,
 Oxelösund, Sherborne), their memberships and two meetings. read → load → derive → check → report."""
+
 import csv
 import io
 from pathlib import Path
@@ -24,7 +25,9 @@ KEEP = {
     "meeting_towns": lambda r: r["meeting"] in MEETINGS and r["town"] in TOWNS,
     "projects": lambda r: False,
     "project_towns": lambda r: False,
-    "claims": lambda r: (r["table_name"], r["record"]) in {("towns", t) for t in TOWNS} | {("meetings", m) for m in MEETINGS},
+    "claims": lambda r: (
+        (r["table_name"], r["record"]) in {("towns", t) for t in TOWNS} | {("meetings", m) for m in MEETINGS}
+    ),
     "sources": lambda r: True,
 }
 
@@ -73,6 +76,7 @@ def set_cell(folder: Path, table: str, key: str, column: str, value: str) -> int
 
 # --- read --------------------------------------------------------------------------------------------
 
+
 def test_read_gives_each_row_with_its_line_and_leaves_what_it_found_to_the_caller(tiny):
     raw, problems = read_sources(tiny)
     found = Found()
@@ -86,11 +90,13 @@ def test_read_reports_a_misspelt_column_by_file_row_and_column(tiny):
     text = (tiny / "towns.csv").read_text(encoding="utf-8").replace("native_name", "native_nmae", 1)
     (tiny / "towns.csv").write_text(text, encoding="utf-8")
     _, problems = read_sources(tiny)
-    assert [(Path(p.file).name, p.row, p.column, p.rule) for p in problems] == \
-        [("towns.csv", 1, "native_nmae", "renamed-column")]
+    assert [(Path(p.file).name, p.row, p.column, p.rule) for p in problems] == [
+        ("towns.csv", 1, "native_nmae", "renamed-column")
+    ]
 
 
 # --- load --------------------------------------------------------------------------------------------
+
 
 def test_load_casts_every_row_and_finds_nothing_wrong(loaded):
     model, found = loaded
@@ -105,18 +111,23 @@ def test_load_returns_a_bad_cell_as_a_problem_with_file_row_column_and_rule(tiny
     model = Model(tmp_path / "bad.db")
     found = load(model, raw)
     model.close()
-    assert [(Path(p.file).name, p.row, p.column, p.rule) for p in found.problems] == \
-        [("towns.csv", line, "latitude", "decimal-comma")]
+    assert [(Path(p.file).name, p.row, p.column, p.rule) for p in found.problems] == [
+        ("towns.csv", line, "latitude", "decimal-comma")
+    ]
 
 
 # --- derive ------------------------------------------------------------------------------------------
+
 
 def test_derive_fills_membership_summary_countries_and_distances(loaded):
     model, _ = loaded
     assert derive(model) == []
     towns = {t["id"]: t for t in model.rows("towns")}
-    assert {(t["id"], t["status"], t["joined"]) for t in towns.values()} == \
-        {("granville", "current", 1991), ("oxelosund", "current", 1998), ("sherborne", "current", 1991)}
+    assert {(t["id"], t["status"], t["joined"]) for t in towns.values()} == {
+        ("granville", "current", 1991),
+        ("oxelosund", "current", 1998),
+        ("sherborne", "current", 1991),
+    }
     assert [c["code"] for c in model.rows("countries")] == ["FR", "GB", "SE"]
     distances = {(d["town_a"], d["town_b"]): d["km"] for d in model.rows("distances")}
     assert set(distances) == {("granville", "oxelosund"), ("granville", "sherborne"), ("oxelosund", "sherborne")}
@@ -126,6 +137,7 @@ def test_derive_fills_membership_summary_countries_and_distances(loaded):
 
 
 # --- check -------------------------------------------------------------------------------------------
+
 
 def test_check_finds_nothing_wrong_in_the_tiny_record(loaded):
     model, _ = loaded
@@ -141,11 +153,13 @@ def test_check_reports_a_host_that_was_not_yet_a_member(tiny, tmp_path):
     assert load(model, raw) == Found() and derive(model) == []
     problems = rules.check(model)
     model.close()
-    assert [(Path(p.file).name, p.row, p.column, p.rule) for p in problems] == \
-        [("meetings.csv", line, "host", "host-not-member")]
+    assert [(Path(p.file).name, p.row, p.column, p.rule) for p in problems] == [
+        ("meetings.csv", line, "host", "host-not-member")
+    ]
 
 
 # --- report ------------------------------------------------------------------------------------------
+
 
 def test_report_is_made_from_the_checked_tables(loaded):
     model, _ = loaded

@@ -8,6 +8,7 @@ additionalProperties false at every level), and then against what it refers to: 
 and references against its own fields and resources, metadata.json's tables, columns and canned
 queries against the SQLite database (each query is compiled with EXPLAIN, its parameters left empty).
 """
+
 from __future__ import annotations
 
 import difflib
@@ -15,7 +16,7 @@ import hashlib
 import json
 import re
 import sqlite3
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 from jsonschema import Draft202012Validator
@@ -30,11 +31,16 @@ METADATA_FILE = "metadata.json"
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 _NUMERIC = {"number", "integer", "year", "date", "time", "datetime", "yearmonth"}
 _STRINGY = {"string"}
-_LEVEL_NAMES = {"tableSchema": "table schema", "foreignKey": "foreign key", "constraints": "field's constraints",
-               "instance": "metadata.json (top level)", "query": "canned query"}
+_LEVEL_NAMES = {
+    "tableSchema": "table schema",
+    "foreignKey": "foreign key",
+    "constraints": "field's constraints",
+    "instance": "metadata.json (top level)",
+    "query": "canned query",
+}
 
 
-@lru_cache(maxsize=None)
+@cache
 def _profile(name: str) -> dict:
     return json.loads((PROFILES / name).read_text(encoding="utf-8"))
 
@@ -48,8 +54,9 @@ def _path(parts) -> str:
 
 def _levels(profile: dict) -> dict[str, set[str]]:
     """For each level of the profile (package, resource, field...), the keys it allows."""
-    return {_LEVEL_NAMES.get(name, name): set(d["properties"])
-            for name, d in profile["$defs"].items() if "properties" in d}
+    return {
+        _LEVEL_NAMES.get(name, name): set(d["properties"]) for name, d in profile["$defs"].items() if "properties" in d
+    }
 
 
 def _level_of(schema: dict, profile: dict) -> str:
@@ -69,12 +76,29 @@ def _schema_problems(doc, profile_name: str, file: str) -> list[Problem]:
             allowed = set(error.schema.get("properties", {}))
             level = _level_of(error.schema, profile)
             for key in sorted(set(error.instance) - allowed):
-                problems.append(Problem(file, None, where, key, "unknown-key",
-                                        f"is not a key of a {level}", _key_hint(key, allowed, levels)))
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        where,
+                        key,
+                        "unknown-key",
+                        f"is not a key of a {level}",
+                        _key_hint(key, allowed, levels),
+                    )
+                )
         else:
-            problems.append(Problem(file, None, where, _short(error.instance), f"schema-{error.validator}",
-                                    error.message if len(error.message) < 200 else error.message[:200] + "…",
-                                    "see the profile scripts/profiles/" + profile_name))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    where,
+                    _short(error.instance),
+                    f"schema-{error.validator}",
+                    error.message if len(error.message) < 200 else error.message[:200] + "…",
+                    "see the profile scripts/profiles/" + profile_name,
+                )
+            )
     return problems
 
 
@@ -102,6 +126,7 @@ def _short(value) -> str | None:
 
 # --- the package descriptor ----------------------------------------------------------------------------
 
+
 def lint_descriptor(desc: dict, file: str = DESCRIPTOR_FILE) -> list[Problem]:
     """Every problem of a Data Package descriptor: unknown or misplaced keys, and broken references."""
     problems = _schema_problems(desc, "datapackage.strict.json", file)
@@ -110,16 +135,33 @@ def lint_descriptor(desc: dict, file: str = DESCRIPTOR_FILE) -> list[Problem]:
     schemas = {r.get("name"): r.get("schema") for r in resources if isinstance(r.get("schema"), dict)}
     for i, name in enumerate(names):
         if names.count(name) > 1 and names.index(name) < i:
-            problems.append(Problem(file, None, f"resources[{i}].name", name, "duplicate-resource",
-                                    "this resource name is used twice", "give each resource its own name"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"resources[{i}].name",
+                    name,
+                    "duplicate-resource",
+                    "this resource name is used twice",
+                    "give each resource its own name",
+                )
+            )
     for i, r in enumerate(resources):
         if isinstance(r.get("schema"), dict):
             problems += _lint_table_schema(r["schema"], f"resources[{i}].schema", schemas, file)
         path, fmt = r.get("path"), r.get("format")
         if isinstance(path, str) and isinstance(fmt, str) and not path.endswith("." + fmt):
-            problems.append(Problem(file, None, f"resources[{i}].path", path, "format-mismatch",
-                                    f"the path does not end in .{fmt}, the resource's format",
-                                    "make path and format agree"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"resources[{i}].path",
+                    path,
+                    "format-mismatch",
+                    f"the path does not end in .{fmt}, the resource's format",
+                    "make path and format agree",
+                )
+            )
     return problems
 
 
@@ -132,25 +174,59 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[P
         for c in cols if isinstance(cols, list) else [cols]:
             if c not in known:
                 close = difflib.get_close_matches(str(c), [k for k in known if k], n=1)
-                problems.append(Problem(file, None, at, str(c), "unknown-field", "names no field of the table",
-                                        f"did you mean {close[0]!r}?" if close else "use a field name"))
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        at,
+                        str(c),
+                        "unknown-field",
+                        "names no field of the table",
+                        f"did you mean {close[0]!r}?" if close else "use a field name",
+                    )
+                )
 
     for i, f in enumerate(flds):
         if names.count(f.get("name")) > 1 and names.index(f.get("name")) < i:
-            problems.append(Problem(file, None, f"{where}.fields[{i}].name", f.get("name"), "duplicate-field",
-                                    "this field name is used twice", "give each field its own name"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"{where}.fields[{i}].name",
+                    f.get("name"),
+                    "duplicate-field",
+                    "this field name is used twice",
+                    "give each field its own name",
+                )
+            )
         c: dict = f["constraints"] if isinstance(f.get("constraints"), dict) else {}
         kind = f.get("type")
         for key in ("pattern", "minLength", "maxLength"):
             if key in c and kind not in _STRINGY:
-                problems.append(Problem(file, None, f"{where}.fields[{i}].constraints", key, "constraint-type",
-                                        f"{key} applies to strings, not to a {kind} field",
-                                        f"remove {key} or change the type"))
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{where}.fields[{i}].constraints",
+                        key,
+                        "constraint-type",
+                        f"{key} applies to strings, not to a {kind} field",
+                        f"remove {key} or change the type",
+                    )
+                )
         for key in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
             if key in c and kind not in _NUMERIC:
-                problems.append(Problem(file, None, f"{where}.fields[{i}].constraints", key, "constraint-type",
-                                        f"{key} applies to numbers and dates, not to a {kind} field",
-                                        f"remove {key} or change the type"))
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{where}.fields[{i}].constraints",
+                        key,
+                        "constraint-type",
+                        f"{key} applies to numbers and dates, not to a {kind} field",
+                        f"remove {key} or change the type",
+                    )
+                )
     unknown(ts.get("primaryKey", []), f"{where}.primaryKey", names)
     for j, fk in enumerate(ts.get("foreignKeys", [])):
         if not isinstance(fk, dict):
@@ -159,39 +235,66 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[P
         unknown(fk.get("fields", []), f"{at}.fields", names)
         ref = fk.get("reference", {}) if isinstance(fk.get("reference"), dict) else {}
         target = ref.get("resource")
-        if target not in schemas and target != "":           # "" refers to the resource itself
+        if target not in schemas and target != "":  # "" refers to the resource itself
             close = difflib.get_close_matches(str(target), list(schemas), n=1)
-            problems.append(Problem(file, None, f"{at}.reference.resource", str(target), "unknown-resource",
-                                    "names no resource with a table schema in this package",
-                                    f"did you mean {close[0]!r}?" if close else "name a resource of the package"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"{at}.reference.resource",
+                    str(target),
+                    "unknown-resource",
+                    "names no resource with a table schema in this package",
+                    f"did you mean {close[0]!r}?" if close else "name a resource of the package",
+                )
+            )
         else:
             target_schema = ts if target == "" else schemas[target]
             target_fields = [f.get("name") for f in target_schema.get("fields", []) if isinstance(f, dict)]
             unknown(ref.get("fields", []), f"{at}.reference.fields", target_fields)
         if len(fk.get("fields", [])) != len(ref.get("fields", [])):
-            problems.append(Problem(file, None, at, None, "foreign-key-arity",
-                                    "the key and its reference do not have the same number of fields",
-                                    "list one reference field for each key field"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    at,
+                    None,
+                    "foreign-key-arity",
+                    "the key and its reference do not have the same number of fields",
+                    "list one reference field for each key field",
+                )
+            )
     return problems
 
 
 # --- Datasette's metadata.json ---------------------------------------------------------------------------
+
 
 def lint_metadata(metadata: dict, db_path: Path, file: str = METADATA_FILE) -> list[Problem]:
     """Every problem of metadata.json: unknown keys, and tables, columns and canned queries the database lacks."""
     problems = _schema_problems(metadata, "metadata.strict.json", file)
     databases = metadata.get("databases", {}) if isinstance(metadata.get("databases"), dict) else {}
     with read_only(db_path) as conn:
-        objects = {name: kind for name, kind in conn.execute("select name, type from sqlite_master "
-                                                              "where type in ('table', 'view')")}
+        objects = {
+            name: kind
+            for name, kind in conn.execute("select name, type from sqlite_master where type in ('table', 'view')")
+        }
         for db_name, db in databases.items():
             if not isinstance(db, dict):
                 continue
             at = f"databases.{db_name}"
             if db_name != db_path.stem:
-                problems.append(Problem(file, None, at, db_name, "unknown-database",
-                                        f"Datasette serves {db_path.name} as {db_path.stem!r}, so this metadata "
-                                        "is ignored", f"name the database {db_path.stem!r}"))
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        at,
+                        db_name,
+                        "unknown-database",
+                        f"Datasette serves {db_path.name} as {db_path.stem!r}, so this metadata is ignored",
+                        f"name the database {db_path.stem!r}",
+                    )
+                )
                 continue
             for table, meta in (db.get("tables") or {}).items():
                 problems += _lint_table_meta(conn, objects, table, meta, f"{at}.tables.{table}", file)
@@ -208,8 +311,17 @@ def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
 def _lint_table_meta(conn, objects: dict, table: str, meta, at: str, file: str) -> list[Problem]:
     if table not in objects:
         close = difflib.get_close_matches(table, list(objects), n=1)
-        return [Problem(file, None, at, table, "unknown-table", "names no table or view of the database",
-                        f"did you mean {close[0]!r}?" if close else "remove it, or create the table")]
+        return [
+            Problem(
+                file,
+                None,
+                at,
+                table,
+                "unknown-table",
+                "names no table or view of the database",
+                f"did you mean {close[0]!r}?" if close else "remove it, or create the table",
+            )
+        ]
     if not isinstance(meta, dict):
         return []
     known = _columns(conn, table)
@@ -226,12 +338,29 @@ def _lint_table_meta(conn, objects: dict, table: str, meta, at: str, file: str) 
     for where, column in named:
         if column not in known:
             close = difflib.get_close_matches(str(column), known, n=1)
-            problems.append(Problem(file, None, where, str(column), "unknown-column",
-                                    f"names no column of {table}",
-                                    f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(known)}"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    where,
+                    str(column),
+                    "unknown-column",
+                    f"names no column of {table}",
+                    f"did you mean {close[0]!r}?" if close else f"columns: {', '.join(known)}",
+                )
+            )
     if isinstance(meta.get("fts_table"), str) and meta["fts_table"] not in objects:
-        problems.append(Problem(file, None, f"{at}.fts_table", meta["fts_table"], "unknown-table",
-                                "names no table of the database", "name the full-text search table"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                f"{at}.fts_table",
+                meta["fts_table"],
+                "unknown-table",
+                "names no table of the database",
+                "name the full-text search table",
+            )
+        )
     return problems
 
 
@@ -241,19 +370,43 @@ def _lint_query(conn, name: str, query: dict, at: str, file: str) -> list[Proble
     used = list(dict.fromkeys(_PARAM.findall(_without_literals(sql))))
     for p in query.get("params") or []:
         if p not in used:
-            problems.append(Problem(file, None, f"{at}.params", p, "unused-param",
-                                    "this parameter does not appear in the query's SQL",
-                                    f"write :{p} in the SQL, or remove it from params"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"{at}.params",
+                    p,
+                    "unused-param",
+                    "this parameter does not appear in the query's SQL",
+                    f"write :{p} in the SQL, or remove it from params",
+                )
+            )
     if query.get("write"):
-        problems.append(Problem(file, None, f"{at}.write", name, "write-query",
-                                "the site is served read-only (immutable), so a writing query cannot run",
-                                "remove the query or write: true"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                f"{at}.write",
+                name,
+                "write-query",
+                "the site is served read-only (immutable), so a writing query cannot run",
+                "remove the query or write: true",
+            )
+        )
     try:
         conn.execute("explain " + sql, {p: "" for p in used})
     except sqlite3.Error as e:
-        problems.append(Problem(file, None, f"{at}.sql", name, "canned-query",
-                                f"the canned query does not compile: {e}",
-                                "fix the SQL; try it in Datasette's SQL editor or the sqlite3 shell"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                f"{at}.sql",
+                name,
+                "canned-query",
+                f"the canned query does not compile: {e}",
+                "fix the SQL; try it in Datasette's SQL editor or the sqlite3 shell",
+            )
+        )
     return problems
 
 
@@ -262,6 +415,7 @@ def _without_literals(sql: str) -> str:
 
 
 # --- the published folder ------------------------------------------------------------------------------
+
 
 def _display(path: Path) -> str:
     try:
@@ -275,8 +429,17 @@ def _load_json(path: Path) -> tuple[object, list[Problem]]:
         return json.loads(path.read_text(encoding="utf-8")), []
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         row = getattr(e, "lineno", None)
-        return None, [Problem(_display(path), row, None, None, "json", f"is not valid UTF-8 JSON: {e}",
-                              "rebuild it with `douzelage build`")]
+        return None, [
+            Problem(
+                _display(path),
+                row,
+                None,
+                None,
+                "json",
+                f"is not valid UTF-8 JSON: {e}",
+                "rebuild it with `douzelage build`",
+            )
+        ]
 
 
 def lint_published(package: Path, metadata: Path) -> list[Problem]:
@@ -299,17 +462,44 @@ def lint_published(package: Path, metadata: Path) -> list[Problem]:
 def _check_resource_file(package: Path, r: dict, at: str, file: str) -> list[Problem]:
     path = package / r["path"]
     if not path.is_file():
-        return [Problem(file, None, f"{at}.path", r["path"], "missing-resource-file",
-                        "the file this resource describes is not in the package", "rebuild the package")]
+        return [
+            Problem(
+                file,
+                None,
+                f"{at}.path",
+                r["path"],
+                "missing-resource-file",
+                "the file this resource describes is not in the package",
+                "rebuild the package",
+            )
+        ]
     data = path.read_bytes()
     problems = []
     if "bytes" in r and r["bytes"] != len(data):
-        problems.append(Problem(file, None, f"{at}.bytes", str(r["bytes"]), "bytes",
-                                f"the file has {len(data)} bytes", "rebuild the package"))
+        problems.append(
+            Problem(
+                file,
+                None,
+                f"{at}.bytes",
+                str(r["bytes"]),
+                "bytes",
+                f"the file has {len(data)} bytes",
+                "rebuild the package",
+            )
+        )
     if isinstance(r.get("hash"), str):
         want = r["hash"].split(":")[-1]
         algo = r["hash"].split(":")[0] if ":" in r["hash"] else "md5"
         if algo in ("sha256", "md5") and hashlib.new(algo, data).hexdigest() != want:
-            problems.append(Problem(file, None, f"{at}.hash", r["hash"], "hash",
-                                    "the file's hash differs from the one recorded", "rebuild the package"))
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"{at}.hash",
+                    r["hash"],
+                    "hash",
+                    "the file's hash differs from the one recorded",
+                    "rebuild the package",
+                )
+            )
     return problems

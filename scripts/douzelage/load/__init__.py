@@ -1,1 +1,2 @@
-"""Stage 2, load: every cell cast by its Table Schema into the SQLite database being built; bad cells become problems."""
+"""Stage 2, load: every cell cast by its Table Schema into the SQLite database being built; bad cells become
+problems."""

@@ -5,6 +5,7 @@ itself stays the reference validator of the sources and of the published package
 explain a failure in a person's words: a decimal comma, a thousands separator, a local date format.
 `row_caster` makes one function per file that casts a whole row.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -31,19 +32,27 @@ _INT = re.compile(r"[+-]?[0-9]+")
 _NUM = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 _YEAR = re.compile(r"[0-9]{4}")
 _GROUPED = re.compile(r"[+-]?[0-9]{1,3}([ ,.'\u00a0\u202f][0-9]{3})+")
-_DMS = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*°\s*(?:([0-9]+(?:\.[0-9]+)?)\s*[′']\s*)?"
-                  r"(?:([0-9]+(?:\.[0-9]+)?)\s*(?:″|''|\")\s*)?([NSEWnsew])?")
+_DMS = re.compile(
+    r"([0-9]+(?:\.[0-9]+)?)\s*°\s*(?:([0-9]+(?:\.[0-9]+)?)\s*[′']\s*)?"
+    r"(?:([0-9]+(?:\.[0-9]+)?)\s*(?:″|''|\")\s*)?([NSEWnsew])?"
+)
 
 
 def _integer(text: str) -> int:
     if _INT.fullmatch(text):
         return int(text)
     if _GROUPED.fullmatch(text):
-        raise CastError("thousands-separator", "is not a whole number: it has a thousands separator",
-                        f"write the digits alone: {re.sub(r'[^0-9+-]', '', text)}")
+        raise CastError(
+            "thousands-separator",
+            "is not a whole number: it has a thousands separator",
+            f"write the digits alone: {re.sub(r'[^0-9+-]', '', text)}",
+        )
     if re.fullmatch(r"[+-]?[0-9]+\.0+", text):
-        raise CastError("type", "is not a whole number (a spreadsheet may have formatted it as a decimal)",
-                        f"write {text.split('.')[0]}")
+        raise CastError(
+            "type",
+            "is not a whole number (a spreadsheet may have formatted it as a decimal)",
+            f"write {text.split('.')[0]}",
+        )
     raise CastError("type", "is not a whole number", "write digits only, e.g. 170")
 
 
@@ -54,27 +63,56 @@ def _number(text: str) -> float:
             raise CastError("type", "is too large to be a number", "check the value")
         return value
     if re.fullmatch(r"[+-]?[0-9]+,[0-9]+", text):
-        raise CastError("decimal-comma", "is not a number: it has a decimal comma",
-                        f"use a decimal point: {text.replace(',', '.')}")
+        raise CastError(
+            "decimal-comma", "is not a number: it has a decimal comma", f"use a decimal point: {text.replace(',', '.')}"
+        )
     if re.fullmatch(r"[+-]?[0-9]{1,3}([.  '\u00a0\u202f][0-9]{3})+,[0-9]+", text):
-        raise CastError("decimal-comma", "is not a number: it has thousands separators and a decimal comma",
-                        f"write {re.sub(r'[^0-9+-]', '', text.split(',')[0])}.{text.split(',')[1]}")
+        raise CastError(
+            "decimal-comma",
+            "is not a number: it has thousands separators and a decimal comma",
+            f"write {re.sub(r'[^0-9+-]', '', text.split(',')[0])}.{text.split(',')[1]}",
+        )
     if re.fullmatch(r"[+-]?[0-9]{1,3}([,  '\u00a0\u202f][0-9]{3})+(\.[0-9]+)?", text):
-        raise CastError("thousands-separator", "is not a number: it has thousands separators",
-                        f"write {re.sub(r'[^0-9.+-]', '', text)}")
+        raise CastError(
+            "thousands-separator",
+            "is not a number: it has thousands separators",
+            f"write {re.sub(r'[^0-9.+-]', '', text)}",
+        )
     dms = _DMS.fullmatch(text.strip())
     if dms and "°" in text:
         d, m, s_, hemi = dms.groups()
         value = float(d) + float(m or 0) / 60 + float(s_ or 0) / 3600
         if hemi and hemi.upper() in "SW":
             value = -value
-        raise CastError("degrees-minutes", "is in degrees, minutes and seconds, not decimal degrees",
-                        f"write {round(value, 5)} (south and west are negative)")
+        raise CastError(
+            "degrees-minutes",
+            "is in degrees, minutes and seconds, not decimal degrees",
+            f"write {round(value, 5)} (south and west are negative)",
+        )
     raise CastError("type", "is not a number", "write a decimal number with a point, e.g. 58.6704")
 
 
-_SPREADSHEET_BOOLEANS = {"yes", "no", "y", "n", "ja", "nein", "oui", "non", "wahr", "falsch", "vrai", "faux",
-                         "x", "t", "f", "sí", "si", "waar", "onwaar"}
+_SPREADSHEET_BOOLEANS = {
+    "yes",
+    "no",
+    "y",
+    "n",
+    "ja",
+    "nein",
+    "oui",
+    "non",
+    "wahr",
+    "falsch",
+    "vrai",
+    "faux",
+    "x",
+    "t",
+    "f",
+    "sí",
+    "si",
+    "waar",
+    "onwaar",
+}
 
 
 def _boolean(text: str) -> bool:
@@ -83,8 +121,9 @@ def _boolean(text: str) -> bool:
     if text in FALSE_VALUES:
         return False
     if text.lower() in _SPREADSHEET_BOOLEANS:
-        raise CastError("type", "is not true or false (a word or a spreadsheet's localised boolean)",
-                        "write true or false")
+        raise CastError(
+            "type", "is not true or false (a word or a spreadsheet's localised boolean)", "write true or false"
+        )
     raise CastError("type", "is not true or false", "write true or false")
 
 
@@ -108,27 +147,37 @@ def _date_error(text: str) -> CastError:
             except ValueError:
                 pass
         if len(options) == 1:
-            return CastError("date-format", "is a date in a local format, not YYYY-MM-DD",
-                             f"write it as YYYY-MM-DD: {options[0].split()[0]}")
-        return CastError("date-format", "is a date in a local format, which is ambiguous "
-                         "(day/month or month/day?)",
-                         "write it as YYYY-MM-DD: " + " or ".join(options) if options else "check the date")
+            return CastError(
+                "date-format",
+                "is a date in a local format, not YYYY-MM-DD",
+                f"write it as YYYY-MM-DD: {options[0].split()[0]}",
+            )
+        return CastError(
+            "date-format",
+            "is a date in a local format, which is ambiguous (day/month or month/day?)",
+            "write it as YYYY-MM-DD: " + " or ".join(options) if options else "check the date",
+        )
     if re.fullmatch(r"[0-9]{1,2}[./-][0-9]{1,2}[./-][0-9]{2}", text):
-        return CastError("date-format", "is a date with a two-digit year, which is ambiguous",
-                         "write it as YYYY-MM-DD, e.g. 2018-05-11")
+        return CastError(
+            "date-format",
+            "is a date with a two-digit year, which is ambiguous",
+            "write it as YYYY-MM-DD, e.g. 2018-05-11",
+        )
     ymd = re.fullmatch(r"([0-9]{4})[./-]([0-9]{1,2})[./-]([0-9]{1,2})", text)
     if ymd:
         y, m, d = (int(g) for g in ymd.groups())
         try:
-            return CastError("date-format", "is not written as YYYY-MM-DD",
-                             f"write {dt.date(y, m, d).isoformat()}")
+            return CastError("date-format", "is not written as YYYY-MM-DD", f"write {dt.date(y, m, d).isoformat()}")
         except ValueError:
             return CastError("type", "is not a real calendar date", "check the day and month")
     if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9:.]+", text):
         return CastError("date-format", "has a time of day; only the date is wanted", f"write {text[:10]}")
     if re.fullmatch(r"[0-9]{5}(\.0+)?", text):
-        return CastError("date-format", "looks like a spreadsheet's date serial number",
-                         "format the cell as text in the form YYYY-MM-DD before saving")
+        return CastError(
+            "date-format",
+            "looks like a spreadsheet's date serial number",
+            "format the cell as text in the form YYYY-MM-DD before saving",
+        )
     return CastError("type", "is not a date", "write it as YYYY-MM-DD, e.g. 2018-05-11")
 
 
@@ -136,17 +185,25 @@ def _year(text: str) -> int:
     if _YEAR.fullmatch(text):
         return int(text)
     if re.fullmatch(r"[0-9]{4}\.0+", text):
-        raise CastError("type", "is not a year (a spreadsheet may have formatted it as a decimal)",
-                        f"write {text[:4]}")
+        raise CastError("type", "is not a year (a spreadsheet may have formatted it as a decimal)", f"write {text[:4]}")
     if re.search(r"[0-9]{4}", text):
-        raise CastError("type", "is not a plain year",
-                        "write four digits only; if the year is uncertain, leave it blank and say so in note "
-                        "(memberships have joined_earliest/joined_latest for a range)")
+        raise CastError(
+            "type",
+            "is not a plain year",
+            "write four digits only; if the year is uncertain, leave it blank and say so in note "
+            "(memberships have joined_earliest/joined_latest for a range)",
+        )
     raise CastError("type", "is not a year", "write four digits, e.g. 1998")
 
 
-CASTERS: dict[str, Callable[[str], Any]] = {"string": str, "integer": _integer, "number": _number, "boolean": _boolean,
-           "date": _date, "year": _year}
+CASTERS: dict[str, Callable[[str], Any]] = {
+    "string": str,
+    "integer": _integer,
+    "number": _number,
+    "boolean": _boolean,
+    "date": _date,
+    "year": _year,
+}
 
 
 def caster(field: dict):
@@ -168,8 +225,9 @@ def caster(field: dict):
         if enum is not None and value not in enum:
             raise CastError("enum", "is not one of the allowed values", _enum_hint(text, enum))
         if pattern is not None and not pattern.fullmatch(text):
-            raise CastError("pattern", f"does not have the expected form {c['pattern']}",
-                            _pattern_hint(field.get("hint"), text))
+            raise CastError(
+                "pattern", f"does not have the expected form {c['pattern']}", _pattern_hint(field.get("hint"), text)
+            )
         if is_uri:
             _check_uri(text)
         if lo is not None and value < lo:
@@ -185,8 +243,9 @@ def caster(field: dict):
 
 
 def _enum_hint(text: str, enum: list[str]) -> str:
-    close = [e for e in enum if e.lower() == text.lower().strip()] or \
-        difflib.get_close_matches(text.lower(), enum, n=1, cutoff=0.6)
+    close = [e for e in enum if e.lower() == text.lower().strip()] or difflib.get_close_matches(
+        text.lower(), enum, n=1, cutoff=0.6
+    )
     allowed = "use one of: " + ", ".join(enum)
     return f"did you mean {close[0]!r}? {allowed}" if close else allowed
 
@@ -194,11 +253,14 @@ def _enum_hint(text: str, enum: list[str]) -> str:
 def _check_uri(text: str) -> None:
     try:
         host = urlsplit(text).hostname or ""
-    except ValueError:           # e.g. an unbalanced [ in the host
+    except ValueError:  # e.g. an unbalanced [ in the host
         host = ""
     if "." not in host and host != "localhost":
-        raise CastError("uri", "is not an absolute web address with a host name",
-                        "write the full address as the browser shows it, e.g. https://www.oxelosund.se/")
+        raise CastError(
+            "uri",
+            "is not an absolute web address with a host name",
+            "write the full address as the browser shows it, e.g. https://www.oxelosund.se/",
+        )
 
 
 def slug(text: str) -> str:
@@ -256,8 +318,10 @@ def row_caster(row_fields: list[dict]):
     and remembered; a free-text column is only stripped.
     """
     env: dict[str, Any] = {"MISS": object()}
-    body = ["def cast_row(line, cells):",
-            f"    {', '.join(f'a{i}' for i in range(len(row_fields)))}, = [c.strip() for c in cells]"]
+    body = [
+        "def cast_row(line, cells):",
+        f"    {', '.join(f'a{i}' for i in range(len(row_fields)))}, = [c.strip() for c in cells]",
+    ]
     for i, field in enumerate(row_fields):
         c = field.get("constraints", {})
         free_text = field["type"] == "string" and not (set(c) - {"required"}) and "format" not in field
@@ -285,7 +349,7 @@ class _Remembered:
         try:
             return self.seen[text]
         except KeyError:
-            value = self.cast(text)        # raises CastError for a bad cell, which is not remembered
+            value = self.cast(text)  # raises CastError for a bad cell, which is not remembered
             if len(self.seen) < self.size:
                 self.seen[text] = value
             return value

@@ -6,6 +6,7 @@ cell is cast by its schema as it streams in (load/cast.py). A source row keeps i
 file as its SQLite rowid, so every later check can say where a problem is. Loading returns what it
 found (problems and notices); what follows from the facts is derived afterwards (derive.py).
 """
+
 from __future__ import annotations
 
 import sqlite3
@@ -17,8 +18,7 @@ from types import SimpleNamespace
 import sqlite_utils
 
 from douzelage import geo
-from douzelage.descriptor import field_names, fields, schema, sql_type
-from douzelage.descriptor import TABLES
+from douzelage.descriptor import TABLES, field_names, fields, schema, sql_type
 from douzelage.load.cast import CastError, caster, row_caster
 from douzelage.parallel import Elsewhere, Here
 from douzelage.problems import Found, Problem
@@ -26,7 +26,7 @@ from douzelage.read.sources import RawTable
 
 BATCH = 10_000
 SQL_CLASSES = {"TEXT": str, "INTEGER": int, "REAL": float}
-PARALLEL_BYTES = 32 << 20   # a source file larger than this is read and cast by a second process
+PARALLEL_BYTES = 32 << 20  # a source file larger than this is read and cast by a second process
 
 
 def _q(names) -> str:
@@ -38,21 +38,23 @@ class Model:
 
     def __init__(self, path: Path | str | None = None):
         self._scratch = None
-        if path is None:                          # a check only: a database that goes when closed
+        if path is None:  # a check only: a database that goes when closed
             self._scratch = tempfile.TemporaryDirectory(prefix="douzelage-")
             path = Path(self._scratch.name) / "check.db"
         self.path = path
         self.conn = sqlite3.connect(path, isolation_level=None)
         for pragma in ("journal_mode=OFF", "synchronous=OFF", "foreign_keys=OFF", "temp_store=FILE"):
             self.conn.execute(f"PRAGMA {pragma}")
-        self.files: dict[str, str] = {}          # table -> source file it came from
+        self.files: dict[str, str] = {}  # table -> source file it came from
         db = sqlite_utils.Database(self.conn)
         for table in TABLES:
             s = schema(table)
             columns = {f["name"]: SQL_CLASSES[sql_type(f)] for f in fields(table)}
             not_null = {f["name"] for f in fields(table) if f.get("constraints", {}).get("required")}
-            fks = [(fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
-                   for fk in s.get("foreignKeys", [])]
+            fks = [
+                (fk["fields"][0], fk["reference"]["resource"], fk["reference"]["fields"][0])
+                for fk in s.get("foreignKeys", [])
+            ]
             pk = s["primaryKey"][0] if len(s["primaryKey"]) == 1 else tuple(s["primaryKey"])
             db.table(table).create(columns, pk=pk, not_null=not_null, foreign_keys=fks)
         # keys of rows refused for a bad cell, so references to them are not reported a second time
@@ -87,8 +89,9 @@ def load(model: Model, raw: dict[str, RawTable]) -> Found:
     found = Found()
     large = {n for n, rt in raw.items() if rt.path is not None and rt.path.stat().st_size > PARALLEL_BYTES}
     folder = Path(model.path).parent
-    sources = {n: Elsewhere(cast_batches, rt, folder=folder, name=f"reading {rt.file}")
-               for n, rt in raw.items() if n in large}                     # all start now
+    sources = {
+        n: Elsewhere(cast_batches, rt, folder=folder, name=f"reading {rt.file}") for n, rt in raw.items() if n in large
+    }  # all start now
     try:
         for name, rt in raw.items():
             found += load_table(model, rt, sources.get(name) or Here(cast_batches, rt))
@@ -102,20 +105,21 @@ def load(model: Model, raw: dict[str, RawTable]) -> Found:
 def load_table(model: Model, raw: RawTable, batches: Here | Elsewhere) -> Found:
     """Insert the typed rows of one file, as `batches` casts them; bad rows become Problems."""
     model.files[raw.name] = raw.file
-    if raw.path is None:                  # the file could not be opened; its problem is already reported
+    if raw.path is None:  # the file could not be opened; its problem is already reported
         return Found()
-    sql = (f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
-           f'VALUES ({", ".join("?" * (len(raw.header) + 1))})')
-    with model.conn:                      # one transaction per table, not one per row
+    sql = (
+        f'INSERT OR IGNORE INTO "{raw.name}" (rowid, {_q(raw.header)}) '
+        f"VALUES ({', '.join('?' * (len(raw.header) + 1))})"
+    )
+    with model.conn:  # one transaction per table, not one per row
         model.conn.execute("BEGIN")
         for batch in batches:
             model.conn.executemany(sql, batch)
         outcome = batches.result
-        model.conn.executemany("INSERT INTO refused_keys VALUES (?, ?)",
-                               ((raw.name, k) for k in outcome["refused"]))
+        model.conn.executemany("INSERT INTO refused_keys VALUES (?, ?)", ((raw.name, k) for k in outcome["refused"]))
     found = Found(outcome["problems"] + outcome["read"].problems, outcome["read"].notices)
     stored = model.conn.execute(f'SELECT count(*) FROM "{raw.name}"').fetchone()[0]
-    if stored < outcome["accepted"]:      # INSERT OR IGNORE dropped rows that repeat a primary key
+    if stored < outcome["accepted"]:  # INSERT OR IGNORE dropped rows that repeat a primary key
         found.problems += _repeated_keys(model, raw)
     return found
 
@@ -123,7 +127,7 @@ def load_table(model: Model, raw: RawTable, batches: Here | Elsewhere) -> Found:
 def cast_batches(raw: RawTable) -> Generator[list[list], None, dict]:
     """Batches of typed rows ([line, values...]) from the file; returns what went wrong on the way."""
     by_name = {f["name"]: f for f in fields(raw.name)}
-    cast_row = row_caster([by_name[h] for h in raw.header])   # derived columns stay NULL until derived
+    cast_row = row_caster([by_name[h] for h in raw.header])  # derived columns stay NULL until derived
     key_at = [raw.header.index(k) for k in schema(raw.name)["primaryKey"]]
     read = Found()
     problems, refused, accepted, batch = [], [], 0, []
@@ -149,12 +153,21 @@ def _repeated_keys(model: Model, raw: RawTable) -> list[Problem]:
     at = [raw.header.index(k) for k in key]
     where = " AND ".join(f'"{k}" = ?' for k in key)
     found = []
-    for line, cells in raw.rows(Found()):   # read again; its problems are known
+    for line, cells in raw.rows(Found()):  # read again; its problems are known
         value = [cells[i].strip() for i in at]
         first = model.conn.execute(f'SELECT rowid FROM "{raw.name}" WHERE {where}', value).fetchone()
         if first and first[0] != line:
-            found.append(Problem(raw.file, line, ",".join(key), ",".join(value), "primary-key",
-                                 f"repeats the key of row {first[0]}", "give each row its own id, or merge the two rows"))
+            found.append(
+                Problem(
+                    raw.file,
+                    line,
+                    ",".join(key),
+                    ",".join(value),
+                    "primary-key",
+                    f"repeats the key of row {first[0]}",
+                    "give each row its own id, or merge the two rows",
+                )
+            )
     return found
 
 
@@ -185,7 +198,14 @@ def _explain_swapped(raw: RawTable, line: int, cells: list[str], found: list[Pro
         return found
     if away is None or away[0] > geo.BORDER_TOLERANCE_KM:
         return found
-    return [p for p in found if p not in out_of_range] + [Problem(
-        raw.file, line, "latitude", f"{lat},{lon}", "swapped",
-        f"latitude and longitude look swapped: out of range as given, in {country} the other way round",
-        f"swap them: latitude {lon}, longitude {lat}")]
+    return [p for p in found if p not in out_of_range] + [
+        Problem(
+            raw.file,
+            line,
+            "latitude",
+            f"{lat},{lon}",
+            "swapped",
+            f"latitude and longitude look swapped: out of range as given, in {country} the other way round",
+            f"swap them: latitude {lon}, longitude {lat}",
+        )
+    ]

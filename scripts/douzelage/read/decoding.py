@@ -12,41 +12,71 @@ byte decodes in any single-byte encoding too, and converting it would turn every
 into mojibake ("ö" into "Ăś"), so for such a file the message gives the bad byte's line and column and
 says to fix that character and keep the file UTF-8.
 """
+
 from __future__ import annotations
 
 from douzelage.problems import Problem
 
 SAVE_AS_CSV = "in the spreadsheet use Save As → 'CSV UTF-8 (Comma delimited) (.csv)'"
 
-_SPREADSHEET_MAGIC = {b"PK\x03\x04": "a zip archive: an Excel workbook (.xlsx) or OpenDocument spreadsheet (.ods)",
-                      b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)"}
-_UTF16_32_BOMS = {b"\xff\xfe\x00\x00": "UTF-32", b"\x00\x00\xfe\xff": "UTF-32",
-                  b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
-_ENCODING_NAMES = {"cp1252": "Windows-1252 (Western European)", "latin_1": "ISO-8859-1 (Latin-1)",
-                   "iso8859_15": "ISO-8859-15 (Latin-9)", "cp1250": "Windows-1250 (Central European)",
-                   "iso8859_2": "ISO-8859-2 (Latin-2)", "mac_roman": "Mac OS Roman",
-                   "cp1251": "Windows-1251 (Cyrillic)", "cp1253": "Windows-1253 (Greek)",
-                   "iso8859_7": "ISO-8859-7 (Greek)", "cp1257": "Windows-1257 (Baltic)",
-                   "iso8859_13": "ISO-8859-13 (Baltic)", "cp850": "DOS code page 850"}
+_SPREADSHEET_MAGIC = {
+    b"PK\x03\x04": "a zip archive: an Excel workbook (.xlsx) or OpenDocument spreadsheet (.ods)",
+    b"\xd0\xcf\x11\xe0": "an old Excel workbook (.xls)",
+}
+_UTF16_32_BOMS = {
+    b"\xff\xfe\x00\x00": "UTF-32",
+    b"\x00\x00\xfe\xff": "UTF-32",
+    b"\xff\xfe": "UTF-16",
+    b"\xfe\xff": "UTF-16",
+}
+_ENCODING_NAMES = {
+    "cp1252": "Windows-1252 (Western European)",
+    "latin_1": "ISO-8859-1 (Latin-1)",
+    "iso8859_15": "ISO-8859-15 (Latin-9)",
+    "cp1250": "Windows-1250 (Central European)",
+    "iso8859_2": "ISO-8859-2 (Latin-2)",
+    "mac_roman": "Mac OS Roman",
+    "cp1251": "Windows-1251 (Cyrillic)",
+    "cp1253": "Windows-1253 (Greek)",
+    "iso8859_7": "ISO-8859-7 (Greek)",
+    "cp1257": "Windows-1257 (Baltic)",
+    "iso8859_13": "ISO-8859-13 (Baltic)",
+    "cp850": "DOS code page 850",
+}
 
 
 def decode(data: bytes, file: str) -> tuple[str | None, list[Problem]]:
     """Text of the file, or the problem that says which encoding it looks like."""
     for magic, what in _SPREADSHEET_MAGIC.items():
         if data.startswith(magic):
-            return None, [Problem(file, None, None, None, "not-csv", f"is not a CSV text file but {what}",
-                                  SAVE_AS_CSV)]
+            return None, [Problem(file, None, None, None, "not-csv", f"is not a CSV text file but {what}", SAVE_AS_CSV)]
     for bom, name in _UTF16_32_BOMS.items():
         if data.startswith(bom):
-            return None, [Problem(file, None, None, None, "encoding",
-                                  f"is encoded as {name} (a spreadsheet's 'Unicode text' export), not UTF-8",
-                                  SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
+            return None, [
+                Problem(
+                    file,
+                    None,
+                    None,
+                    None,
+                    "encoding",
+                    f"is encoded as {name} (a spreadsheet's 'Unicode text' export), not UTF-8",
+                    SAVE_AS_CSV + ", or re-encode the file to UTF-8",
+                )
+            ]
     if data.count(b"\x00") > len(data) // 4:
-        return None, [Problem(file, None, None, None, "encoding",
-                              "is full of NUL bytes: it looks like UTF-16 without a byte-order mark, not UTF-8",
-                              SAVE_AS_CSV + ", or re-encode the file to UTF-8")]
+        return None, [
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "encoding",
+                "is full of NUL bytes: it looks like UTF-16 without a byte-order mark, not UTF-8",
+                SAVE_AS_CSV + ", or re-encode the file to UTF-8",
+            )
+        ]
     if data.startswith(b"\xef\xbb\xbf"):
-        data = data[3:]                       # a UTF-8 byte-order mark: harmless, dropped
+        data = data[3:]  # a UTF-8 byte-order mark: harmless, dropped
     try:
         return data.decode("utf-8"), []
     except UnicodeDecodeError as e:
@@ -98,19 +128,31 @@ def _encoding_problem(data: bytes, e: UnicodeDecodeError, file: str) -> Problem:
     codec = None if utf8 else _guess_encoding(data)
     if codec is None or not _round_trips(data, codec):
         end = data.find(b"\n", e.start)
-        text = data[start:end if end != -1 else len(data)].rstrip(b"\r").decode("utf-8", errors="replace")
-        col = len(data[start:e.start].decode("utf-8", errors="replace")) + 1
-        return Problem(file, line, None, None, "encoding",
-                       f"is not valid UTF-8: byte {data[e.start]:#04x} on line {line}, column {col} cannot be read "
-                       f"(…{text[max(0, col - 21):col + 19]}…, shown as �)"
-                       + ("; the rest of the file is UTF-8" if utf8 else ""),
-                       f"retype the character at line {line}, column {col} and save the file as UTF-8; do not "
-                       "convert the whole file to another encoding, which would change every other accented letter")
+        text = data[start : end if end != -1 else len(data)].rstrip(b"\r").decode("utf-8", errors="replace")
+        col = len(data[start : e.start].decode("utf-8", errors="replace")) + 1
+        return Problem(
+            file,
+            line,
+            None,
+            None,
+            "encoding",
+            f"is not valid UTF-8: byte {data[e.start]:#04x} on line {line}, column {col} cannot be read "
+            f"(…{text[max(0, col - 21) : col + 19]}…, shown as �)"
+            + ("; the rest of the file is UTF-8" if utf8 else ""),
+            f"retype the character at line {line}, column {col} and save the file as UTF-8; do not "
+            "convert the whole file to another encoding, which would change every other accented letter",
+        )
     name = _ENCODING_NAMES.get(codec, codec)
     end = data.find(b"\n", e.start)
-    shown = data[start:end if end != -1 else len(data)].rstrip(b"\r").decode(codec, errors="replace")
-    col = len(data[start:e.start].decode(codec, errors="replace"))
-    return Problem(file, line, None, None, "encoding",
-                   f"is not UTF-8 (byte {data[e.start]:#04x} on line {line}); it is probably {name}, "
-                   f"in which this line reads …{shown[max(0, col - 20):col + 20]}…",
-                   SAVE_AS_CSV + f", or re-encode it: iconv -f {codec.replace('_', '-').upper()} -t UTF-8")
+    shown = data[start : end if end != -1 else len(data)].rstrip(b"\r").decode(codec, errors="replace")
+    col = len(data[start : e.start].decode(codec, errors="replace"))
+    return Problem(
+        file,
+        line,
+        None,
+        None,
+        "encoding",
+        f"is not UTF-8 (byte {data[e.start]:#04x} on line {line}); it is probably {name}, "
+        f"in which this line reads …{shown[max(0, col - 20) : col + 20]}…",
+        SAVE_AS_CSV + f", or re-encode it: iconv -f {codec.replace('_', '-').upper()} -t UTF-8",
+    )

@@ -12,6 +12,7 @@ Rows are streamed, never held all at once (a source file may have millions of ro
 checks the file and its header; `RawTable.rows(found)` yields the rows and adds their problems and notices
 to `found`, which belongs to the caller (the loader returns it); the RawTable itself only says where the file is.
 """
+
 from __future__ import annotations
 
 import csv
@@ -22,22 +23,26 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from douzelage.read.decoding import SAVE_AS_CSV, decode
-from douzelage.descriptor import DERIVED_FIELDS, DERIVED_TABLES, TABLES
+from douzelage.descriptor import DERIVED_FIELDS, DERIVED_TABLES, TABLES, field_names, fields
 from douzelage.layout import ROOT, SOURCES
 from douzelage.problems import Found, Problem
-from douzelage.descriptor import field_names, fields
+from douzelage.read.decoding import SAVE_AS_CSV, decode
 
-csv.field_size_limit(1 << 26)        # a long note or report cell is data, not an error (64 MiB per cell)
+csv.field_size_limit(1 << 26)  # a long note or report cell is data, not an error (64 MiB per cell)
 DELIMITERS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_MOJIBAKE_CODECS = {"cp1252": "Windows-1252 or Latin-1", "latin_1": "Latin-1", "iso8859_2": "Latin-2 (ISO-8859-2)",
-                    "cp1250": "Windows-1250"}
+_MOJIBAKE_CODECS = {
+    "cp1252": "Windows-1252 or Latin-1",
+    "latin_1": "Latin-1",
+    "iso8859_2": "Latin-2 (ISO-8859-2)",
+    "cp1250": "Windows-1250",
+}
 
 
 def _read_as(byte_range: range) -> str:
-    return re.escape("".join(sorted({bytes([b]).decode(c, errors="ignore") for b in byte_range
-                                     for c in _MOJIBAKE_CODECS} - {""})))
+    return re.escape(
+        "".join(sorted({bytes([b]).decode(c, errors="ignore") for b in byte_range for c in _MOJIBAKE_CODECS} - {""}))
+    )
 
 
 # The lead byte of a UTF-8 character followed by a continuation byte, as read in those encodings ("Ã¶")
@@ -48,8 +53,8 @@ _NUMERIC_TYPES = {"integer", "number", "year"}
 @dataclass
 class RawTable:
     name: str
-    file: str                                   # path relative to the repository root
-    path: Path | None = None                    # None when the file cannot be read at all
+    file: str  # path relative to the repository root
+    path: Path | None = None  # None when the file cannot be read at all
     header: list[str] = field(default_factory=list)
     header_line: int = 1
 
@@ -78,11 +83,11 @@ class RawTable:
                     found.problems.append(_quote_problem(self.file, start, reader.line_num > start, str(e)))
                     break
                 if start <= self.header_line:
-                    continue                        # blank lines before the header, and the header
+                    continue  # blank lines before the header, and the header
                 if len(cells) != width:
                     if any(c.strip() for c in cells):
                         found.problems.append(_row_length_problem(self.file, self.name, start, self.header, cells))
-                    continue                        # (a blank line is harmless and skipped)
+                    continue  # (a blank line is harmless and skipped)
                 row = ",".join(cells)
                 if not row.isascii():
                     if not unicodedata.is_normalized("NFC", row):
@@ -97,18 +102,35 @@ class RawTable:
                 yield start, cells
         if trimmed:
             first_line, first_col = trimmed[0]
-            found.notices.append(Problem(self.file, first_line, first_col, None, "trimmed-spaces",
-                                        f"{len(trimmed)} value(s) had spaces around them (the first is here); "
-                                        "they were removed", "nothing to do"))
+            found.notices.append(
+                Problem(
+                    self.file,
+                    first_line,
+                    first_col,
+                    None,
+                    "trimmed-spaces",
+                    f"{len(trimmed)} value(s) had spaces around them (the first is here); they were removed",
+                    "nothing to do",
+                )
+            )
 
     def _composed(self, found: Found, line: int, cells: list[str]) -> list[str]:
         out = []
         for name, value in zip(self.header, cells):
             nfc = unicodedata.normalize("NFC", value)
             if nfc != value:
-                found.notices.append(Problem(self.file, line, name, nfc.strip(), "unicode-nfc",
-                                            "was written in decomposed Unicode (a letter and a separate accent); "
-                                            "it was stored composed (NFC)", "nothing to do; the value is the same text"))
+                found.notices.append(
+                    Problem(
+                        self.file,
+                        line,
+                        name,
+                        nfc.strip(),
+                        "unicode-nfc",
+                        "was written in decomposed Unicode (a letter and a separate accent); "
+                        "it was stored composed (NFC)",
+                        "nothing to do; the value is the same text",
+                    )
+                )
             out.append(nfc)
         return out
 
@@ -116,10 +138,17 @@ class RawTable:
         for name, value in zip(self.header, cells):
             control = _CONTROL.search(value)
             if control:
-                found.problems.append(Problem(self.file, line, name, value.strip(), "control-character",
-                                             f"contains an invisible control character ({control.group()!r})",
-                                             "retype the value; it may have come from a copy and paste"))
-
+                found.problems.append(
+                    Problem(
+                        self.file,
+                        line,
+                        name,
+                        value.strip(),
+                        "control-character",
+                        f"contains an invisible control character ({control.group()!r})",
+                        "retype the value; it may have come from a copy and paste",
+                    )
+                )
 
     def _mojibake(self, found: Found, line: int, cells: list[str]) -> None:
         """Text that is UTF-8 read as a single-byte encoding ("Ã¶" for "ö"): it was converted twice."""
@@ -127,11 +156,18 @@ class RawTable:
             meant = mojibake_of(value)
             if meant is not None:
                 text, codec = meant
-                found.problems.append(Problem(self.file, line, name, value.strip(), "mojibake",
-                                             f"looks like UTF-8 read as {codec} (mojibake): it would read "
-                                             f"{text.strip()!r}",
-                                             f"write {text.strip()!r}; if the whole file looks like this, take it "
-                                             "from before it was converted and save it as UTF-8"))
+                found.problems.append(
+                    Problem(
+                        self.file,
+                        line,
+                        name,
+                        value.strip(),
+                        "mojibake",
+                        f"looks like UTF-8 read as {codec} (mojibake): it would read {text.strip()!r}",
+                        f"write {text.strip()!r}; if the whole file looks like this, take it "
+                        "from before it was converted and save it as UTF-8",
+                    )
+                )
 
 
 def mojibake_of(value: str) -> tuple[str, str] | None:
@@ -170,12 +206,14 @@ def _header_hint(table: str) -> str:
 
 def _guess_delimiter(first_line: str, expected: list[str]) -> str:
     """The delimiter that splits the header into the most expected column names."""
+
     def score(d: str) -> int:
         try:
             cells = next(csv.reader([first_line], delimiter=d))
         except (csv.Error, StopIteration):
             return 0
         return sum(c.strip().lower() in expected for c in cells) * 2 + (len(cells) > 1)
+
     return max(DELIMITERS, key=lambda d: (score(d), d == ","))
 
 
@@ -189,31 +227,73 @@ def _check_header(file: str, table: str, header: list[str], line: int = 1) -> li
         if c in expected:
             continue
         if c == "":
-            problems.append(Problem(file, line, None, None, "empty-column-name",
-                                    f"column {i + 1} of the header has no name",
-                                    "delete the empty column (or a comma at the end of the header line); "
-                                    + all_hint))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    None,
+                    None,
+                    "empty-column-name",
+                    f"column {i + 1} of the header has no name",
+                    "delete the empty column (or a comma at the end of the header line); " + all_hint,
+                )
+            )
         elif c in DERIVED_FIELDS.get(table, set()):
-            problems.append(Problem(file, line, c, c, "derived-column",
-                                    "this column is computed by the build, so it cannot be given in the source",
-                                    f"delete the column; {c} is derived from sources/memberships.csv"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    c,
+                    c,
+                    "derived-column",
+                    "this column is computed by the build, so it cannot be given in the source",
+                    f"delete the column; {c} is derived from sources/memberships.csv",
+                )
+            )
         else:
             close = difflib.get_close_matches(c.lower(), missing or expected, n=1, cutoff=0.6)
             if close and close[0] in missing:
                 renamed_to.add(close[0])
-                problems.append(Problem(file, line, c, c, "renamed-column",
-                                        f"is not a column of {table}; it looks like {close[0]!r} renamed or misspelt",
-                                        f"rename the column to {close[0]!r}"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        c,
+                        c,
+                        "renamed-column",
+                        f"is not a column of {table}; it looks like {close[0]!r} renamed or misspelt",
+                        f"rename the column to {close[0]!r}",
+                    )
+                )
             else:
-                problems.append(Problem(file, line, c, c, "unknown-column", f"is not a column of {table}",
-                                        f"remove the column (or rename it); {all_hint}"))
+                problems.append(
+                    Problem(
+                        file,
+                        line,
+                        c,
+                        c,
+                        "unknown-column",
+                        f"is not a column of {table}",
+                        f"remove the column (or rename it); {all_hint}",
+                    )
+                )
     for c in missing:
         if c not in renamed_to:
-            problems.append(Problem(file, line, c, None, "missing-column", "this column is missing from the header",
-                                    f"add the column {c!r}, even if it stays empty; {all_hint}"))
+            problems.append(
+                Problem(
+                    file,
+                    line,
+                    c,
+                    None,
+                    "missing-column",
+                    "this column is missing from the header",
+                    f"add the column {c!r}, even if it stays empty; {all_hint}",
+                )
+            )
     for c in sorted({c for c in header if c and header.count(c) > 1}):
-        problems.append(Problem(file, line, c, c, "duplicate-column", "this column appears twice in the header",
-                                "keep one of them"))
+        problems.append(
+            Problem(file, line, c, c, "duplicate-column", "this column appears twice in the header", "keep one of them")
+        )
     return problems
 
 
@@ -228,8 +308,7 @@ def _explain_extra_cells(table: str, header: list[str], cells: list[str]) -> tup
         a, b = cells[i].strip(), cells[i + 1].strip()
         joined = f"{a},{b}"
         if re.fullmatch(r"[+-]?[0-9]{1,3}", a) and re.fullmatch(r"[0-9]{3}", b) and types[name] == "integer":
-            return (name, joined, "thousands-separator",
-                    f"a thousands separator; write {a}{b} (digits only)")
+            return (name, joined, "thousands-separator", f"a thousands separator; write {a}{b} (digits only)")
         if re.fullmatch(r"[+-]?[0-9]+", a) and re.fullmatch(r"[0-9]+", b):
             return (name, joined, "decimal-comma", f"a decimal comma; write {a}.{b} with a decimal point")
     return None
@@ -239,17 +318,35 @@ def _row_length_problem(file: str, table: str, line: int, header: list[str], cel
     explained = _explain_extra_cells(table, header, cells)
     if explained:
         column, value, rule, hint = explained
-        return Problem(file, line, column, value, rule,
-                       f"the row has {len(cells)} cells for {len(header)} columns: the comma in this number "
-                       "split it in two", hint)
+        return Problem(
+            file,
+            line,
+            column,
+            value,
+            rule,
+            f"the row has {len(cells)} cells for {len(header)} columns: the comma in this number split it in two",
+            hint,
+        )
     delim = next((d for d in DELIMITERS if d != "," and len(cells) == 1 and cells[0].count(d) >= 2), None)
     if delim:
-        return Problem(file, line, None, cells[0][:80], "delimiter",
-                       f"this row is separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
-                       f"replace the {DELIMITERS[delim]} of this row by commas")
-    return Problem(file, line, None, ",".join(cells), "row-length",
-                   f"the row has {len(cells)} cells but the header has {len(header)} columns",
-                   "check for a missing or extra comma; put double quotes around a value that contains a comma")
+        return Problem(
+            file,
+            line,
+            None,
+            cells[0][:80],
+            "delimiter",
+            f"this row is separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
+            f"replace the {DELIMITERS[delim]} of this row by commas",
+        )
+    return Problem(
+        file,
+        line,
+        None,
+        ",".join(cells),
+        "row-length",
+        f"the row has {len(cells)} cells but the header has {len(header)} columns",
+        "check for a missing or extra comma; put double quotes around a value that contains a comma",
+    )
 
 
 HEAD_BYTES = 1 << 16
@@ -260,38 +357,78 @@ def read_table(table: str, path: Path) -> tuple[RawTable, list[Problem]]:
     file = _display(path)
     raw = RawTable(table, file)
     if not path.exists():
-        return raw, [Problem(file, None, None, None, "missing-file", "the file does not exist",
-                             f"create it; {_header_hint(table)}")]
+        return raw, [
+            Problem(
+                file, None, None, None, "missing-file", "the file does not exist", f"create it; {_header_hint(table)}"
+            )
+        ]
     if not path.is_file():
-        return raw, [Problem(file, None, None, None, "not-a-file", "is not a file (a folder?)",
-                             f"replace it by the CSV file {path.name}")]
+        return raw, [
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "not-a-file",
+                "is not a file (a folder?)",
+                f"replace it by the CSV file {path.name}",
+            )
+        ]
     try:
         with path.open("rb") as f:
             head = f.read(HEAD_BYTES)
     except OSError as e:
-        return raw, [Problem(file, None, None, None, "unreadable", f"cannot be read: {e.strerror}",
-                             "check the file's permissions")]
+        return raw, [
+            Problem(
+                file, None, None, None, "unreadable", f"cannot be read: {e.strerror}", "check the file's permissions"
+            )
+        ]
     if len(head) == HEAD_BYTES and b"\n" in head:
-        head = head[: head.rindex(b"\n") + 1]          # whole lines only: no character cut in two
+        head = head[: head.rindex(b"\n") + 1]  # whole lines only: no character cut in two
     text, problems = decode(head, file)
     if text is None:
         return raw, problems
     if not text.strip():
-        return raw, [Problem(file, None, None, None, "empty-file", "the file is empty",
-                             f"restore it from git (git checkout -- {file}); {_header_hint(table)}")]
+        return raw, [
+            Problem(
+                file,
+                None,
+                None,
+                None,
+                "empty-file",
+                "the file is empty",
+                f"restore it from git (git checkout -- {file}); {_header_hint(table)}",
+            )
+        ]
     expected = source_columns(table)
     before = text[: len(text) - len(text.lstrip("\r\n"))]
     header_line = before.count("\n") + before.replace("\r\n", "").count("\r") + 1
     first_line = text.lstrip("\r\n").splitlines()[0]
     if re.fullmatch(r"sep=.?", first_line.strip()):
-        return raw, [Problem(file, header_line, None, first_line, "spreadsheet-sep-line",
-                             "starts with a spreadsheet's 'sep=' line instead of the header",
-                             "delete the first line; " + _header_hint(table))]
+        return raw, [
+            Problem(
+                file,
+                header_line,
+                None,
+                first_line,
+                "spreadsheet-sep-line",
+                "starts with a spreadsheet's 'sep=' line instead of the header",
+                "delete the first line; " + _header_hint(table),
+            )
+        ]
     delim = _guess_delimiter(first_line, expected)
     if delim != ",":
-        return raw, [Problem(file, header_line, None, first_line[:80], "delimiter",
-                             f"the columns are separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
-                             f"{SAVE_AS_CSV}; or replace the {DELIMITERS[delim]} by commas")]
+        return raw, [
+            Problem(
+                file,
+                header_line,
+                None,
+                first_line[:80],
+                "delimiter",
+                f"the columns are separated by {DELIMITERS[delim]} ({delim!r}), not by commas",
+                f"{SAVE_AS_CSV}; or replace the {DELIMITERS[delim]} by commas",
+            )
+        ]
     try:
         cells = next(csv.reader([first_line], strict=True))
     except csv.Error as e:
@@ -306,12 +443,25 @@ def read_table(table: str, path: Path) -> tuple[RawTable, list[Problem]]:
 
 def _quote_problem(file: str, line: int, spans_lines: bool, error: str) -> Problem:
     if spans_lines or "unexpected end of data" in error:
-        return Problem(file, line, None, None, "quotes",
-                       "a value that starts with a double quote on this line is never closed "
-                       "(the following lines were read as part of it)",
-                       'add the closing " (inside a quoted value, write a quote as "")')
-    return Problem(file, line, None, None, "quotes", f"a double quote is misplaced ({error})",
-                   'put the whole value in double quotes and write each quote inside it as ""')
+        return Problem(
+            file,
+            line,
+            None,
+            None,
+            "quotes",
+            "a value that starts with a double quote on this line is never closed "
+            "(the following lines were read as part of it)",
+            'add the closing " (inside a quoted value, write a quote as "")',
+        )
+    return Problem(
+        file,
+        line,
+        None,
+        None,
+        "quotes",
+        f"a double quote is misplaced ({error})",
+        'put the whole value in double quotes and write each quote inside it as ""',
+    )
 
 
 def read_sources(folder: Path = SOURCES) -> tuple[dict[str, RawTable], list[Problem]]:

@@ -2,7 +2,8 @@
 
 Each client (by IP address) may have at most MAX_CONCURRENT requests in progress, and spends from a
 bucket of SQL time: every request is charged the time its queries held one of the worker's SQL threads
-(scripts/serve.py), and the bucket refills at REFILL_PER_S up to CAPACITY_S. A client whose bucket is empty, or that is at
+(scripts/douzelage/serve.py),
+and the bucket refills at REFILL_PER_S up to CAPACITY_S. A client whose bucket is empty, or that is at
 its limit of requests, gets 429 with `Retry-After` (the seconds until it may ask again), fast and
 without touching Datasette. A visitor's page costs a millisecond or two of SQL; a runaway query, stopped
 at the 1 s time limit, costs a second, so one client can run three at once and then one every ten
@@ -14,6 +15,7 @@ anonymous shared memory map, made by the serving process before it forks the wor
 process-shared lock (each update is a few microseconds). An address is hashed to a slot and a few
 neighbours; an idle record (nothing in flight, bucket full) is reused for a new address.
 """
+
 from __future__ import annotations
 
 import contextvars
@@ -27,20 +29,20 @@ import zlib
 
 from douzelage.serving.http_log import log_line
 
-MAX_CONCURRENT = 6         # a browser opens up to six connections to a site
+MAX_CONCURRENT = 6  # a browser opens up to six connections to a site
 CAPACITY_S = 3.0
 REFILL_PER_S = 0.1
 SLOTS = 8192
 PROBES = 8
-LOG_EVERY_S = 10.0         # a refused client is named in the log at most this often
-_RECORD = struct.Struct("16s i i d d d")   # address, in flight, refused since logged, balance, updated, logged
+LOG_EVERY_S = 10.0  # a refused client is named in the log at most this often
+_RECORD = struct.Struct("16s i i d d d")  # address, in flight, refused since logged, balance, updated, logged
 _SQL_SECONDS: contextvars.ContextVar[list] = contextvars.ContextVar("sql_seconds")
 
 
 class ClientTable:
     def __init__(self, slots: int = SLOTS):
         self.slots = slots
-        self.memory = mmap.mmap(-1, slots * _RECORD.size)    # MAP_SHARED: the forked workers see one table
+        self.memory = mmap.mmap(-1, slots * _RECORD.size)  # MAP_SHARED: the forked workers see one table
         self.lock = multiprocessing.Lock()
 
     def _find(self, key: bytes, now: float) -> int:
@@ -54,7 +56,7 @@ class ClientTable:
             idle = address == bytes(16) or (flight == 0 and balance + (now - updated) * REFILL_PER_S >= CAPACITY_S)
             if idle and reusable is None:
                 reusable = slot
-        slot = start if reusable is None else reusable       # all neighbours busy: share the first
+        slot = start if reusable is None else reusable  # all neighbours busy: share the first
         self._write(slot, key, 0, 0, CAPACITY_S, now, 0.0)
         return slot
 
@@ -82,7 +84,7 @@ class ClientTable:
     def release(self, slot: int, key: bytes, cost: float, now: float) -> None:
         with self.lock:
             address, flight, refused, balance, updated, logged = self._read(slot)
-            if address != key:                 # the record went to another address meanwhile: nothing to do
+            if address != key:  # the record went to another address meanwhile: nothing to do
                 return
             balance = min(CAPACITY_S, balance + (now - updated) * REFILL_PER_S) - cost
             self._write(slot, key, max(0, flight - 1), refused, balance, now, logged)
@@ -112,17 +114,20 @@ def _timed_execute_fn(execute_fn):
                 return fn(conn)
             finally:
                 spent[0] = time.perf_counter() - started
+
         try:
             return await execute_fn(measured)
         finally:
             total = _SQL_SECONDS.get(None)
             if total is not None:
                 total[0] += spent[0]
+
     return timed
 
 
 def limited(app, table: ClientTable):
     """The ASGI app, answering 429 to a client past its limits."""
+
     async def guarded(scope, receive, send):
         if scope["type"] != "http":
             return await app(scope, receive, send)
@@ -130,8 +135,12 @@ def limited(app, table: ClientTable):
         slot, wait, log, refused = table.admit(key, time.monotonic())
         if slot is None:
             if log:
-                log_line(429, scope, f"too many requests or too much SQL time from this address: asked to wait "
-                                     f"{math.ceil(wait)} s ({refused} more refused since its last line)")
+                log_line(
+                    429,
+                    scope,
+                    f"too many requests or too much SQL time from this address: asked to wait "
+                    f"{math.ceil(wait)} s ({refused} more refused since its last line)",
+                )
             await _too_many(send, math.ceil(wait), scope)
             return
         sql_seconds = [0.0]
@@ -140,18 +149,28 @@ def limited(app, table: ClientTable):
             await app(scope, receive, send)
         finally:
             table.release(slot, key, sql_seconds[0], time.monotonic())
+
     return guarded
 
 
 async def _too_many(send, wait: int, scope: dict) -> None:
     message = f"Too many requests from your address: try again in {wait} s."
     if scope.get("path", "").endswith(".json"):
-        body = ('{"ok": false, "error": "%s", "status": 429, "title": null}' % message).encode()
+        body = (f'{{"ok": false, "error": "{message}", "status": 429, "title": null}}').encode()
         kind = b"application/json; charset=utf-8"
     else:
-        body = f"<!DOCTYPE html>\n<html lang=\"en\"><title>Too many requests</title><p>{message}</p></html>\n".encode()
+        body = f'<!DOCTYPE html>\n<html lang="en"><title>Too many requests</title><p>{message}</p></html>\n'.encode()
         kind = b"text/html; charset=utf-8"
-    await send({"type": "http.response.start", "status": 429,
-                "headers": [(b"content-type", kind), (b"retry-after", str(wait).encode()),
-                            (b"content-length", str(len(body)).encode()), (b"access-control-allow-origin", b"*")]})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 429,
+            "headers": [
+                (b"content-type", kind),
+                (b"retry-after", str(wait).encode()),
+                (b"content-length", str(len(body)).encode()),
+                (b"access-control-allow-origin", b"*"),
+            ],
+        }
+    )
     await send({"type": "http.response.body", "body": body})

@@ -3,6 +3,7 @@
 The site's plugins and its HTTP server both write them; a line is at most LOG_LINE_MAX characters, with
 the client's address, the method, the start of the path and query, and what was wrong.
 """
+
 from __future__ import annotations
 
 import re

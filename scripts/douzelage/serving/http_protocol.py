@@ -11,7 +11,10 @@
   long; uvicorn itself waits for ever.
 Each refusal writes one log line (scripts/http_log.py).
 """
+
 from __future__ import annotations
+
+import asyncio
 
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
@@ -25,6 +28,9 @@ _REASONS = {400: "Bad Request", 408: "Request Timeout", 414: "URI Too Long", 431
 
 
 class BoundedH11Protocol(H11Protocol):
+    _head: bytearray | None
+    _timer: asyncio.TimerHandle | None
+
     def connection_made(self, transport) -> None:
         super().connection_made(transport)
         self._head = bytearray()
@@ -37,7 +43,7 @@ class BoundedH11Protocol(H11Protocol):
 
     def data_received(self, data: bytes) -> None:
         if self._refused:
-            return                                   # the rest of a refused request: read and dropped
+            return  # the rest of a refused request: read and dropped
         if self._head is not None:
             if self._timer is None:
                 self._timer = self.loop.call_later(HEAD_TIMEOUT_S, self._head_too_slow)
@@ -56,12 +62,13 @@ class BoundedH11Protocol(H11Protocol):
         super().data_received(data)
 
     def on_response_complete(self) -> None:
-        self._head = bytearray()                 # the next request's head, timed from its first byte
+        self._head = bytearray()  # the next request's head, timed from its first byte
         super().on_response_complete()
 
     def _cancel_timer(self) -> None:
-        if getattr(self, "_timer", None) is not None:
-            self._timer.cancel()
+        timer = getattr(self, "_timer", None)
+        if timer is not None:
+            timer.cancel()
         self._timer = None
 
     def _head_too_slow(self) -> None:
@@ -74,8 +81,11 @@ class BoundedH11Protocol(H11Protocol):
         self._head = None
         log_line(status, {"client": self.client, "method": "-", "path": ""}, message)
         body = (message + "\n").encode()
-        self.transport.write(f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: text/plain; charset=utf-8\r\n"
-                             f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode() + body)
+        self.transport.write(
+            f"HTTP/1.1 {status} {_REASONS[status]}\r\ncontent-type: text/plain; charset=utf-8\r\n"
+            f"content-length: {len(body)}\r\nconnection: close\r\n\r\n".encode()
+            + body
+        )
         # Closing now, with the rest of the request unread, would reset the connection before the client
         # reads the answer: stop writing, read and drop what still comes, close a moment later.
         self._refused = True

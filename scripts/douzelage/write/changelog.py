@@ -3,6 +3,7 @@
 It is the one place a release date is written (by `douzelage release`); the catalogue takes its issued
 and modified dates from here, so a build never depends on the clock.
 """
+
 from __future__ import annotations
 
 import re
@@ -12,8 +13,10 @@ from pathlib import Path
 from douzelage.layout import ROOT
 
 CHANGELOG = ROOT / "CHANGELOG.md"
-HEADER = ("# Changelog\n\nData releases of the Douzelage Open Data package, newest first. Written by "
-          "`douzelage release`; versions follow semantic versioning for data (see README).\n")
+HEADER = (
+    "# Changelog\n\nData releases of the Douzelage Open Data package, newest first. Written by "
+    "`douzelage release`; versions follow semantic versioning for data (see README).\n"
+)
 _HEADING = re.compile(r"^## \[(\d+\.\d+\.\d+)\] - (\d{4}-\d{2}-\d{2})$", re.M)
 
 

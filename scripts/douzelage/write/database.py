@@ -7,19 +7,19 @@ the "nearest towns" question), statistics for the query planner, and Datasette's
 table's row count.
 (Every reference was already checked, by SQLite's foreign_key_check, in rules.py.)
 """
+
 from __future__ import annotations
 
 import json
-import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 
-from douzelage.descriptor import TABLES
-from douzelage.load.model import Model
+from douzelage.descriptor import TABLES, schema
 from douzelage.files import read_only, sha256
+from douzelage.load.model import Model
 from douzelage.write.site_metadata import site_config, site_tables
-from douzelage.descriptor import schema
+
 
 def finish_database(model: Model) -> None:
     site = site_config()
@@ -32,7 +32,7 @@ def finish_database(model: Model) -> None:
         db.table(table).create_index(columns, index_name=f"idx_{table}_{'_'.join(columns)}", if_not_exists=True)
     for name, view in site["views"].items():
         db.create_view(name, view["sql"].strip())
-    db.execute("PRAGMA analysis_limit = 1000")   # statistics from a sample of each index: enough for the planner
+    db.execute("PRAGMA analysis_limit = 1000")  # statistics from a sample of each index: enough for the planner
     db.execute("ANALYZE")
 
 
@@ -65,7 +65,6 @@ def write_inspect_file(db: Path, target: Path) -> dict[str, int]:
     with read_only(db) as conn:
         names = [n for (n,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
         counts = {n: {"count": conn.execute(f'SELECT count(*) FROM "{n}"').fetchone()[0]} for n in names}
-    data = {db.stem: {"hash": sha256(db), "size": db.stat().st_size, "file": db.name,
-                      "tables": counts}}
+    data = {db.stem: {"hash": sha256(db), "size": db.stat().st_size, "file": db.name, "tables": counts}}
     target.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
     return {name: c["count"] for name, c in counts.items()}

@@ -11,23 +11,23 @@ the clock). What is about the deployment (base URL, publisher IRI, contact point
 is in site/catalogue.yaml; the base URL can be overridden with $DOUZELAGE_BASE_URL. Every node has an
 absolute IRI (fragments of <base>/catalogue), so there are no blank nodes and the output is stable.
 """
+
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
-import sqlite3
-from xml.sax.saxutils import escape
 from pathlib import Path
+from typing import Any
+from xml.sax.saxutils import escape
 
 import pycountry
 from rdflib import RDF, XSD, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, SKOS
 
-from douzelage.write import changelog
 from douzelage.descriptor import TABLES
-from douzelage.layout import BASE_URL_ENV, DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, ZIP_FILE
 from douzelage.files import load_yaml, read_only, sha256
+from douzelage.layout import BASE_URL_ENV, DATABASE_NAME, DB_FILE, GEOJSON_FILE, SITE, ZIP_FILE
+from douzelage.write import changelog
 
 CONFIG = SITE / "catalogue.yaml"
 DCAT_DIR = "dcat"
@@ -35,7 +35,7 @@ FORMATS = {"catalogue.ttl": "turtle", "catalogue.rdf": "xml", "catalogue.jsonld"
 
 SPDX = Namespace("http://spdx.org/rdf/terms#")
 VCARD = Namespace("http://www.w3.org/2006/vcard/ns#")
-DCAT3 = Namespace(str(DCAT))    # rdflib's DCAT namespace is closed at DCAT 2, which has no dcat:version
+DCAT3 = Namespace(str(DCAT))  # rdflib's DCAT namespace is closed at DCAT 2, which has no dcat:version
 DCATAP = Namespace("http://data.europa.eu/r5r/")
 GSP = Namespace("http://www.opengis.net/ont/geosparql#")
 # DCAT-AP 3.0.1's vocabulary shapes want the algorithm as an https://spdx.org/rdf/terms IRI of class
@@ -55,8 +55,18 @@ KINDS = {
 }
 
 
-PREFIXES = {"dcat": DCAT, "dct": DCTERMS, "foaf": FOAF, "skos": SKOS, "vcard": VCARD, "spdx": SPDX, "gsp": GSP,
-            "dcatap": DCATAP, "rdf": RDF, "xsd": XSD}
+PREFIXES = {
+    "dcat": DCAT,
+    "dct": DCTERMS,
+    "foaf": FOAF,
+    "skos": SKOS,
+    "vcard": VCARD,
+    "spdx": SPDX,
+    "gsp": GSP,
+    "dcatap": DCATAP,
+    "rdf": RDF,
+    "xsd": XSD,
+}
 
 
 class CatalogueError(ValueError):
@@ -75,8 +85,10 @@ def notes(config: dict) -> list[str]:
     """What the catalogue lacks because nobody configured it (said, never filled in with a guess)."""
     contact = config.get("contact_point") or {}
     if not (contact.get("email") or contact.get("url")):
-        return [f"no contact point configured in site/{CONFIG.name} (contact_point: name and email or url): "
-                "the catalogue has none; DCAT-AP recommends one"]
+        return [
+            f"no contact point configured in site/{CONFIG.name} (contact_point: name and email or url): "
+            "the catalogue has none; DCAT-AP recommends one"
+        ]
     return []
 
 
@@ -84,8 +96,9 @@ def publisher_name(descriptor: dict) -> str:
     for c in descriptor.get("contributors", []):
         if "publisher" in c.get("roles", []):
             return c["title"]
-    raise CatalogueError("no publisher: DCAT-AP requires one. Add a contributor with the role \"publisher\" "
-                         "to sources/datapackage.json")
+    raise CatalogueError(
+        'no publisher: DCAT-AP requires one. Add a contributor with the role "publisher" to sources/datapackage.json'
+    )
 
 
 def _query(out: Path, sql: str) -> list[tuple]:
@@ -98,9 +111,16 @@ def temporal_coverage(out: Path, columns: list[str]) -> tuple[str, str] | None:
     values = []
     for spec in columns:
         table, column = spec.split(".")
-        values += [str(v) for row in _query(out, f'SELECT min("{column}"), max("{column}") FROM "{table}" '
-                                                 f'WHERE "{column}" IS NOT NULL AND "{column}" != \'\'')
-                   for v in row if v is not None]
+        values += [
+            str(v)
+            for row in _query(
+                out,
+                f'SELECT min("{column}"), max("{column}") FROM "{table}" '
+                f'WHERE "{column}" IS NOT NULL AND "{column}" != \'\'',
+            )
+            for v in row
+            if v is not None
+        ]
     return (min(values), max(values)) if values else None
 
 
@@ -114,7 +134,7 @@ def countries(out: Path) -> list[str]:
 
 
 def bbox_wkt(out: Path) -> str | None:
-    (w, e, s, n), = _query(out, "SELECT min(longitude), max(longitude), min(latitude), max(latitude) FROM towns")
+    ((w, e, s, n),) = _query(out, "SELECT min(longitude), max(longitude), min(latitude), max(latitude) FROM towns")
     if w is None:
         return None
     ring = [(w, s), (e, s), (e, n), (w, n), (w, s)]
@@ -124,16 +144,41 @@ def bbox_wkt(out: Path) -> str | None:
 def downloads(descriptor: dict) -> list[tuple[str, str, str, str, str, str]]:
     """Every download: (key, kind, path in the package, path on the site, title, description)."""
     texts = {r["name"]: r for r in descriptor["resources"]}
-    items = [("zip", "zip", ZIP_FILE, f"downloads/{ZIP_FILE}", "Data Package (zip)",
-              "The whole Data Package: datapackage.json with the Table Schemas and every CSV file.")]
+    items = [
+        (
+            "zip",
+            "zip",
+            ZIP_FILE,
+            f"downloads/{ZIP_FILE}",
+            "Data Package (zip)",
+            "The whole Data Package: datapackage.json with the Table Schemas and every CSV file.",
+        )
+    ]
     for table in TABLES:
         r = texts[table]
-        items.append((f"{table}-csv", "csv", r["path"], f"downloads/{r['path']}", f"{r['title']} (CSV)",
-                      r["description"]))
-    items.append(("geojson", "geojson", GEOJSON_FILE, f"downloads/{GEOJSON_FILE}", texts["map"]["title"],
-                  texts["map"]["description"]))
-    items.append(("sqlite", "sqlite", DB_FILE, DB_FILE, "SQLite database",
-                  "Every table in one SQLite database, as served by the site (with full-text search and views)."))
+        items.append(
+            (f"{table}-csv", "csv", r["path"], f"downloads/{r['path']}", f"{r['title']} (CSV)", r["description"])
+        )
+    items.append(
+        (
+            "geojson",
+            "geojson",
+            GEOJSON_FILE,
+            f"downloads/{GEOJSON_FILE}",
+            texts["map"]["title"],
+            texts["map"]["description"],
+        )
+    )
+    items.append(
+        (
+            "sqlite",
+            "sqlite",
+            DB_FILE,
+            DB_FILE,
+            "SQLite database",
+            "Every table in one SQLite database, as served by the site (with full-text search and views).",
+        )
+    )
     return items
 
 
@@ -175,10 +220,12 @@ class _Builder:
     def licence(self) -> URIRef:
         name = self.descriptor["licenses"][0]["name"]
         if name not in LICENCES:
-            raise CatalogueError(f"licence {name!r} has no entry in the EU licence vocabulary map in scripts/douzelage/write/dcat.py")
+            raise CatalogueError(
+                f"licence {name!r} has no entry in the EU licence vocabulary map in scripts/douzelage/write/dcat.py"
+            )
         node = URIRef(LICENCES[name])
         self.add(node, RDF.type, DCTERMS.LicenseDocument)
-        kind = URIRef("http://purl.org/adms/licencetype/Attribution")   # ADMS licence type: CC BY requires it
+        kind = URIRef("http://purl.org/adms/licencetype/Attribution")  # ADMS licence type: CC BY requires it
         self.add(kind, RDF.type, SKOS.Concept)
         self.add(kind, SKOS.prefLabel, Literal("Attribution", lang="en"))
         self.add(kind, SKOS.inScheme, URIRef("http://purl.org/adms/licencetype/1.0"))
@@ -201,8 +248,13 @@ class _Builder:
         self.add(landing, RDF.type, FOAF.Document)
 
         self.add(catalogue, RDF.type, DCAT.Catalog)
-        self.texts(catalogue, c["en"]["catalogue_title"], c["sv"]["catalogue_title"],
-                   c["en"]["catalogue_description"], c["sv"]["catalogue_description"])
+        self.texts(
+            catalogue,
+            c["en"]["catalogue_title"],
+            c["sv"]["catalogue_title"],
+            c["en"]["catalogue_description"],
+            c["sv"]["catalogue_description"],
+        )
         self.add(catalogue, DCTERMS.publisher, publisher)
         self.add(catalogue, FOAF.homepage, landing)
         self.add(catalogue, DCTERMS.license, licence)
@@ -242,8 +294,9 @@ class _Builder:
             self.add(dataset, DCAT.distribution, dist)
 
         self.add(api, RDF.type, DCAT.DataService)
-        self.texts(api, c["en"]["api_title"], c["sv"]["api_title"], c["en"]["api_description"],
-                   c["sv"]["api_description"])
+        self.texts(
+            api, c["en"]["api_title"], c["sv"]["api_title"], c["en"]["api_description"], c["sv"]["api_description"]
+        )
         self.add(api, DCAT.endpointURL, URIRef(f"{self.base}/{DATABASE_NAME}"))
         docs = URIRef("https://docs.datasette.io/en/0.65.1/json_api.html")
         self.add(api, DCAT.endpointDescription, docs)
@@ -296,8 +349,10 @@ class _Builder:
             self.add(dataset, DCTERMS.temporal, node)
 
     def distributions(self, licence) -> list[URIRef]:
-        return [self.distribution(key, kind, self.out / path, URIRef(f"{self.base}/{url}"), title, description,
-                                  licence) for key, kind, path, url, title, description in downloads(self.descriptor)]
+        return [
+            self.distribution(key, kind, self.out / path, URIRef(f"{self.base}/{url}"), title, description, licence)
+            for key, kind, path, url, title, description in downloads(self.descriptor)
+        ]
 
     def distribution(self, key, kind, path: Path, url: URIRef, title, description, licence) -> URIRef:
         node = self.iri(f"distribution-{key}")
@@ -307,8 +362,11 @@ class _Builder:
         self.add(node, DCTERMS.description, Literal(description, lang="en"))
         self.add(node, DCAT.accessURL, url)
         self.add(node, DCAT.downloadURL, url)
-        self.add(node, DCATAP.availability,    # the build publishes every file at the same address each time
-                 self.concept("planned-availability", "STABLE", SKOS.Concept, "stable"))
+        self.add(
+            node,
+            DCATAP.availability,  # the build publishes every file at the same address each time
+            self.concept("planned-availability", "STABLE", SKOS.Concept, "stable"),
+        )
         self.add(node, DCTERMS.license, licence)
         if file_type:
             self.add(node, DCTERMS.format, self.concept("file-type", file_type, DCTERMS.MediaTypeOrExtent))
@@ -371,8 +429,11 @@ def rdf_xml(graph: Graph) -> bytes:
             if isinstance(o, URIRef):
                 lines.append(f'    <{tag} rdf:resource="{escape(str(o))}"/>')
             else:
-                attr = f' xml:lang="{o.language}"' if o.language else (
-                    f' rdf:datatype="{escape(str(o.datatype))}"' if o.datatype else "")
+                attr = (
+                    f' xml:lang="{o.language}"'
+                    if o.language
+                    else (f' rdf:datatype="{escape(str(o.datatype))}"' if o.datatype else "")
+                )
                 lines.append(f"    <{tag}{attr}>{escape(str(o))}</{tag}>")
         lines.append("  </rdf:Description>")
     lines.append("</rdf:RDF>")

@@ -6,6 +6,7 @@ position no source gives has a null geometry, as RFC 7946 allows, so it is still
 Properties are the columns of the towns and meetings Table Schemas. Features are written one at a
 time, so the map of 100,000 towns never sits in memory whole.
 """
+
 from __future__ import annotations
 
 import json
@@ -14,9 +15,9 @@ from pathlib import Path
 
 import geojson
 
-from douzelage.geo import PRECISION
-from douzelage.files import file_stats, read_only
 from douzelage.descriptor import field_names, fields
+from douzelage.files import file_stats, read_only
+from douzelage.geo import PRECISION
 
 TOWN_PROPERTIES = [n for n in field_names("towns") if n not in ("latitude", "longitude")]
 MEETING_PROPERTIES = field_names("meetings")
@@ -46,7 +47,7 @@ def features(conn: sqlite3.Connection):
     for row in conn.execute(f"SELECT latitude, longitude, {cols} FROM towns ORDER BY id"):
         props = {"feature": "town", **_props(TOWN_PROPERTIES, row[2:])}
         yield _feature(f"town/{props['id']}", _point(row[0], row[1]), props)
-    hosts = {}                                      # meetings share their host's Point
+    hosts = {}  # meetings share their host's Point
     cols = ", ".join(f'm."{n}"' for n in MEETING_PROPERTIES)
     for row in conn.execute(f"""SELECT t.latitude, t.longitude, t.name, {cols}
                                 FROM meetings m LEFT JOIN towns t ON t.id = m.host ORDER BY m.id"""):

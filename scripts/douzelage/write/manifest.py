@@ -3,6 +3,7 @@ nothing from the build: meta/manifest.json (every file with its title, bytes, SH
 downloads page), meta/schema-org.jsonld (the landing page's schema.org Dataset) and, beside them,
 meta/dictionary.json (the /dictionary page; written by dictionary.py). They are swapped in with the rest.
 """
+
 from __future__ import annotations
 
 import json
@@ -54,14 +55,19 @@ def manifest(out: Path, descriptor: dict) -> list[dict]:
         order, title = KNOWN.get(relative, (10 if resource else 20, resource.get("title") or relative))
         licences = resource.get("licenses") or package_licences
         stats = file_stats(path)
-        listed.append({
-            "path": relative, "title": title, "description": resource.get("description", ""),
-            "bytes": stats["bytes"], "sha256": stats["hash"].removeprefix("sha256:"),
-            "licence": licences[0].get("name") if licences else None,
-            "licence_title": licences[0].get("title") if licences else None,
-            "licence_url": licences[0].get("path") if licences else None,
-            "_order": order,
-        })
+        listed.append(
+            {
+                "path": relative,
+                "title": title,
+                "description": resource.get("description", ""),
+                "bytes": stats["bytes"],
+                "sha256": stats["hash"].removeprefix("sha256:"),
+                "licence": licences[0].get("name") if licences else None,
+                "licence_title": licences[0].get("title") if licences else None,
+                "licence_url": licences[0].get("path") if licences else None,
+                "_order": order,
+            }
+        )
     listed.sort(key=lambda f: (f["_order"], f["path"]))
     for f in listed:
         del f["_order"]

@@ -4,6 +4,7 @@ The CSVs are written from the published database in primary-key order, each valu
 form (booleans true/false, shortest round-trip decimals), so the same sources always give byte-identical
 files.
 """
+
 from __future__ import annotations
 
 import csv
@@ -14,9 +15,8 @@ import sqlite3
 import zipfile
 from pathlib import Path
 
-from douzelage.descriptor import fields, package_metadata, resource_texts, schema
+from douzelage.descriptor import TABLES, fields, package_metadata, resource_texts, schema
 from douzelage.files import CHUNK, file_stats, read_only
-from douzelage.descriptor import TABLES
 from douzelage.layout import GEOJSON_FILE
 
 
@@ -45,7 +45,7 @@ def write_csv(db: Path, table: str, path: Path) -> dict:
 
 def _write_csv(conn: sqlite3.Connection, table: str, path: Path) -> None:
     fs = fields(table)
-    numbers = [i for i, f in enumerate(fs) if f["type"] == "number"]   # shortest round-trip decimals
+    numbers = [i for i, f in enumerate(fs) if f["type"] == "number"]  # shortest round-trip decimals
     order = ", ".join(f'"{k}"' for k in schema(table)["primaryKey"])
     cur = conn.execute(f'SELECT {", ".join(_select(f) for f in fs)} FROM "{table}" ORDER BY {order}')
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -69,12 +69,31 @@ def descriptor(out: Path, stats: dict[str, dict] | None = None) -> dict:
     resources = []
     for table in TABLES:
         path = f"data/{table}.csv"
-        resources.append({"name": table, "type": "table", "path": path, "scheme": "file", "format": "csv",
-                          "mediatype": "text/csv", "encoding": "utf-8", **texts[table],
-                          **(stats.get(path) or file_stats(out / path)), "schema": schema(table)})
-    resources.append({"name": "map", "path": GEOJSON_FILE, "format": "geojson",
-                      "mediatype": "application/geo+json", "encoding": "utf-8", **texts["map"],
-                      **(stats.get(GEOJSON_FILE) or file_stats(out / GEOJSON_FILE))})
+        resources.append(
+            {
+                "name": table,
+                "type": "table",
+                "path": path,
+                "scheme": "file",
+                "format": "csv",
+                "mediatype": "text/csv",
+                "encoding": "utf-8",
+                **texts[table],
+                **(stats.get(path) or file_stats(out / path)),
+                "schema": schema(table),
+            }
+        )
+    resources.append(
+        {
+            "name": "map",
+            "path": GEOJSON_FILE,
+            "format": "geojson",
+            "mediatype": "application/geo+json",
+            "encoding": "utf-8",
+            **texts["map"],
+            **(stats.get(GEOJSON_FILE) or file_stats(out / GEOJSON_FILE)),
+        }
+    )
     return {**package_metadata(), "resources": resources}
 
 

@@ -13,6 +13,7 @@ the version and date in CITATION.cff, rebuilds datapackage/ and writes dist/douz
 The previous release is read from git (the commit that set its version in sources/datapackage.json), or from a
 folder, zip or git revision given with --previous.
 """
+
 from __future__ import annotations
 
 import csv
@@ -25,8 +26,8 @@ import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from douzelage.write import changelog
 from douzelage.layout import GEOJSON_FILE, METADATA, PACKAGE, ROOT, SOURCES, SOURCES_DESCRIPTOR
+from douzelage.write import changelog
 
 LEVELS = ["patch", "minor", "major"]
 PACKAGE_JSON = SOURCES_DESCRIPTOR
@@ -41,6 +42,7 @@ class ReleaseError(Exception):
 @dataclass
 class Snapshot:
     """A published package: its version, each table's columns (name -> type) and rows by primary key."""
+
     version: str
     columns: dict[str, dict[str, str]]
     rows: dict[str, dict[tuple, dict]]
@@ -50,17 +52,19 @@ class Snapshot:
 class TableDiff:
     added: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
-    changed: list[tuple[str, list[str]]] = field(default_factory=list)   # (id, columns that changed)
+    changed: list[tuple[str, list[str]]] = field(default_factory=list)  # (id, columns that changed)
     columns_added: list[str] = field(default_factory=list)
     columns_removed: list[str] = field(default_factory=list)
     columns_retyped: list[tuple[str, str, str]] = field(default_factory=list)
 
     def __bool__(self) -> bool:
-        return any([self.added, self.removed, self.changed, self.columns_added, self.columns_removed,
-                    self.columns_retyped])
+        return any(
+            [self.added, self.removed, self.changed, self.columns_added, self.columns_removed, self.columns_retyped]
+        )
 
 
 # --- reading a package, wherever it is ------------------------------------------------------------
+
 
 def snapshot(read) -> Snapshot:
     """Build a Snapshot from `read(relative path) -> text` over a package's datapackage.json and CSVs."""
@@ -105,8 +109,10 @@ def release_commit(version: str, root: Path = ROOT) -> str:
     rel = PACKAGE_JSON.resolve().relative_to(root.resolve()).as_posix()
     commits = _git(root, "log", "--format=%H", "-S", f'"version": "{version}"', "--", rel).split()
     if not commits:
-        raise ReleaseError(f"no commit sets version {version} in {rel}: give the previous release with --previous "
-                           "(a git revision, a release zip or a package folder)")
+        raise ReleaseError(
+            f"no commit sets version {version} in {rel}: give the previous release with --previous "
+            "(a git revision, a release zip or a package folder)"
+        )
     return commits[-1]
 
 
@@ -121,6 +127,7 @@ def previous_snapshot(previous: str | None, last_version: str, root: Path = ROOT
 
 
 # --- comparing -----------------------------------------------------------------------------------
+
 
 def _id(key: tuple) -> str:
     return "/".join(key)
@@ -161,27 +168,38 @@ def level(diffs: dict[str, TableDiff], old: Snapshot, new: Snapshot) -> str | No
 
 def bumped(version: str, how: str) -> str:
     major, minor, patch = (int(x) for x in version.split("."))
-    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[how]
+    return {"major": f"{major + 1}.0.0", "minor": f"{major}.{minor + 1}.0", "patch": f"{major}.{minor}.{patch + 1}"}[
+        how
+    ]
 
 
 # --- writing -------------------------------------------------------------------------------------
+
 
 def _ids(ids: list[str]) -> str:
     return ", ".join(f"`{i}`" for i in ids)
 
 
-def entry(version: str, date: str, how: str | None, diffs: dict[str, TableDiff], new: Snapshot,
-          previous: Snapshot | None, origin: str = "") -> str:
+def entry(
+    version: str,
+    date: str,
+    how: str | None,
+    diffs: dict[str, TableDiff],
+    new: Snapshot,
+    previous: Snapshot | None,
+    origin: str = "",
+) -> str:
     """The CHANGELOG.md entry for a release, from the differences with the previous one."""
     lines = [f"## [{version}] - {date}", ""]
     if previous is None:
-        lines += ["First release. Rows per table: "
-                  + ", ".join(f"{t} {len(r)}" for t, r in new.rows.items()) + "."]
+        lines += ["First release. Rows per table: " + ", ".join(f"{t} {len(r)}" for t, r in new.rows.items()) + "."]
         return "\n".join(lines) + "\n"
     assert how is not None, "a release after the first has a bump"
-    why = {"major": "a column or table was removed or changed type",
-           "minor": "rows, columns or tables were added or removed",
-           "patch": "values in existing rows changed"}[how]
+    why = {
+        "major": "a column or table was removed or changed type",
+        "minor": "rows, columns or tables were added or removed",
+        "patch": "values in existing rows changed",
+    }[how]
     lines += [f"{how.capitalize()} release ({why}); compared with {previous.version} ({origin})."]
     for table, d in diffs.items():
         lines += ["", f"### {table}", ""]
@@ -198,8 +216,10 @@ def entry(version: str, date: str, how: str | None, diffs: dict[str, TableDiff],
             if ids:
                 lines.append(f"- {len(ids)} row(s) {label}: {_ids(ids)}")
         if d.changed:
-            lines.append(f"- {len(d.changed)} row(s) changed: "
-                         + "; ".join(f"`{i}` ({', '.join(cols)})" for i, cols in d.changed))
+            lines.append(
+                f"- {len(d.changed)} row(s) changed: "
+                + "; ".join(f"`{i}` ({', '.join(cols)})" for i, cols in d.changed)
+            )
     unchanged = [t for t in new.columns if t not in diffs]
     if unchanged:
         lines += ["", "Unchanged: " + ", ".join(unchanged) + "."]
@@ -231,9 +251,15 @@ RELEASE_FILES = ["datapackage.json", "README.md", GEOJSON_FILE]
 def release_zip(package: Path, version: str, dist: Path = DIST, changelog_path: Path = changelog.CHANGELOG) -> Path:
     """dist/douzelage-<version>.zip: the package, its data dictionary, catalogue and changelog."""
     from douzelage.write.package import zip_bytes
+
     files = {name: (package / name).read_bytes() for name in RELEASE_FILES}
-    files.update({p.relative_to(package).as_posix(): p.read_bytes()
-                  for sub in ("data", "dcat") for p in sorted((package / sub).iterdir())})
+    files.update(
+        {
+            p.relative_to(package).as_posix(): p.read_bytes()
+            for sub in ("data", "dcat")
+            for p in sorted((package / sub).iterdir())
+        }
+    )
     if changelog_path.exists():
         files["CHANGELOG.md"] = changelog_path.read_bytes()
     dist.mkdir(exist_ok=True)
@@ -250,22 +276,32 @@ class Outcome:
     zip: Path | None
 
 
-def plan(previous: str | None = None, bump: str | None = None, date: str = "", sources: Path = SOURCES,
-         changelog_path: Path = changelog.CHANGELOG) -> tuple[str, str | None, str]:
+def plan(
+    previous: str | None = None,
+    bump: str | None = None,
+    date: str = "",
+    sources: Path = SOURCES,
+    changelog_path: Path = changelog.CHANGELOG,
+) -> tuple[str, str | None, str]:
     """(new version, bump level, changelog entry) for releasing the sources now; writes nothing."""
     from douzelage.publish import write_all
+
     with tempfile.TemporaryDirectory() as tmp:
         write_all(sources, Path(tmp))
         new = folder_snapshot(Path(tmp))
     last = next(iter(changelog.releases(changelog_path)), None)
     if last is None:
         if bump:
-            raise ReleaseError("this is the first release: it keeps the version in sources/datapackage.json; drop --bump")
+            raise ReleaseError(
+                "this is the first release: it keeps the version in sources/datapackage.json; drop --bump"
+            )
         return new.version, None, entry(new.version, date, None, {}, new, None)
     if new.version != last.version:
-        raise ReleaseError(f"sources/datapackage.json says {new.version} but the last release in CHANGELOG.md is {last.version}: "
-                           "the version is written by `douzelage release` only; put it back to "
-                           f"{last.version}")
+        raise ReleaseError(
+            f"sources/datapackage.json says {new.version} but the last release in CHANGELOG.md is {last.version}: "
+            "the version is written by `douzelage release` only; put it back to "
+            f"{last.version}"
+        )
     old, origin = previous_snapshot(previous, last.version)
     diffs = compare(old, new)
     needed = level(diffs, old, new)
@@ -283,6 +319,7 @@ def release(previous: str | None, bump: str | None, date: str, dry_run: bool = F
     if dry_run:
         return Outcome(version, how, text, None)
     from douzelage.publish import build
+
     backup = {p: p.read_bytes() for p in (PACKAGE_JSON, changelog.CHANGELOG, CITATION) if p.exists()}
     try:
         set_version(version)

@@ -3,6 +3,7 @@
 Search engines read schema.org, not DCAT; this says the same things as the DCAT-AP catalogue
 (write/dcat.py) from the same sources: the built package, site/catalogue.yaml and CHANGELOG.md.
 """
+
 from __future__ import annotations
 
 import json
@@ -31,11 +32,15 @@ def dataset(package: Path, config: dict | None = None, changelog_path: Path = ch
         "isAccessibleForFree": True,
         "creator": publisher,
         "publisher": publisher,
-        "includedInDataCatalog": {"@type": "DataCatalog", "name": config["en"]["catalogue_title"],
-                                  "url": f"{base}/catalogue"},
-        "distribution": [{"@type": "DataDownload", "name": title, "contentUrl": f"{base}/{url}",
-                          "encodingFormat": KINDS[kind][1]}
-                         for _key, kind, _path, url, title, _d in downloads(desc)],
+        "includedInDataCatalog": {
+            "@type": "DataCatalog",
+            "name": config["en"]["catalogue_title"],
+            "url": f"{base}/catalogue",
+        },
+        "distribution": [
+            {"@type": "DataDownload", "name": title, "contentUrl": f"{base}/{url}", "encodingFormat": KINDS[kind][1]}
+            for _key, kind, _path, url, title, _d in downloads(desc)
+        ],
     }
     first, this = changelog.first_release(changelog_path), changelog.release_of(desc["version"], changelog_path)
     if first:

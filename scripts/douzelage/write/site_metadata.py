@@ -4,14 +4,14 @@ Titles, descriptions, column descriptions (with units), licence and source are t
 schemas and the package metadata, so nothing is written twice; site/site.yaml adds only what is
 about the site: label columns, facets, sort orders and canned queries.
 """
+
 from __future__ import annotations
 
 import json
 
-from douzelage.descriptor import TABLES
-from douzelage.layout import DATABASE_NAME, SITE
-from douzelage.descriptor import fields, package_metadata, resource_texts
+from douzelage.descriptor import TABLES, fields, package_metadata, resource_texts
 from douzelage.files import load_yaml
+from douzelage.layout import DATABASE_NAME, SITE
 
 
 def column_description(field: dict) -> str:
@@ -35,22 +35,37 @@ def metadata() -> dict:
     site = site_config()
     licence = pkg["licenses"][0]
     source = pkg["sources"][0]
-    common = {"license": licence["name"], "license_url": licence["path"],
-              "source": source["title"], "source_url": source["path"]}
+    common = {
+        "license": licence["name"],
+        "license_url": licence["path"],
+        "source": source["title"],
+        "source_url": source["path"],
+    }
     texts = resource_texts()
     tables = {}
     for table in TABLES:
-        tables[table] = {"title": texts[table]["title"], "description": texts[table]["description"], **common,
-                         "columns": {f["name"]: column_description(f) for f in fields(table)},
-                         **site["tables"].get(table, {})}
+        tables[table] = {
+            "title": texts[table]["title"],
+            "description": texts[table]["description"],
+            **common,
+            "columns": {f["name"]: column_description(f) for f in fields(table)},
+            **site["tables"].get(table, {}),
+        }
     for name, view in site["views"].items():
         tables[name] = {"title": view["title"], "description": view["description"], **common}
     return {
         "title": pkg["title"],
         "description": pkg["description"],
         **common,
-        "databases": {DATABASE_NAME: {"title": pkg["title"], "description": pkg["description"], **common,
-                                      "tables": tables, "queries": site["queries"]}},
+        "databases": {
+            DATABASE_NAME: {
+                "title": pkg["title"],
+                "description": pkg["description"],
+                **common,
+                "tables": tables,
+                "queries": site["queries"],
+            }
+        },
         "plugins": {"datasette-cluster-map": {"latitude_column": "latitude", "longitude_column": "longitude"}},
     }
 
