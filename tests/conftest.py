@@ -65,6 +65,24 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def serve_command(built: Path, package: Path, port: int, workers: int) -> list[str]:
+    """`douzelage serve` of the package built for the tests, on a loopback port."""
+    douzelage = Path(sys.executable).parent / "douzelage"
+    metadata = built / "metadata.json"
+    return [
+        str(douzelage),
+        "serve",
+        "--out",
+        str(package),
+        "--metadata",
+        str(metadata),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+    ]
+
+
 @pytest.fixture(scope="session")
 def site_log(tmp_path_factory) -> Path:
     """Where the datasette process of `site_url` writes its output."""
@@ -76,21 +94,9 @@ def site_url(built, package, site_log):
     """The base URL of the real site, started by `douzelage serve` with two worker processes, serving the
     package built from the real sources; stopped after the session."""
     port = _free_port()
-    douzelage = Path(sys.executable).parent / "douzelage"
     log = site_log.open("wb")
     proc = subprocess.Popen(
-        [
-            str(douzelage),
-            "serve",
-            "--out",
-            str(package),
-            "--metadata",
-            str(built / "metadata.json"),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
+        serve_command(built, package, port, workers=2),
         stdout=log,
         stderr=subprocess.STDOUT,
     )

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from conftest import serve_command
 
 from douzelage.layout import DATABASE_NAME
 from douzelage.serving.http_log import LOG_LINE_MAX
@@ -172,18 +172,7 @@ def test_class3_a_client_that_trickles_its_headers_is_dropped(site_url):
 def test_class4_a_second_server_on_a_port_in_use_exits_with_code_2(site_url, built, package):
     port = urlsplit(site_url).port
     second = subprocess.run(
-        [
-            str(Path(sys.executable).parent / "douzelage"),
-            "serve",
-            "--out",
-            str(package),
-            "--metadata",
-            str(built / "metadata.json"),
-            "--port",
-            str(port),
-            "--workers",
-            "1",
-        ],
+        serve_command(built, package, port, workers=1),
         capture_output=True,
         text=True,
         timeout=60,

@@ -3,14 +3,13 @@ with it. A real process and a real HTTP client; nothing here measures speed (`ma
 
 import signal
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import httpx
 import pytest
-from conftest import _free_port
+from conftest import _free_port, serve_command
 
 from douzelage.layout import DATABASE_NAME
 
@@ -21,18 +20,7 @@ RUNAWAY = "with recursive r(i) as (select 1 union all select i + 1 from r) selec
 def server(built, package):
     port = _free_port()
     proc = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "douzelage"),
-            "serve",
-            "--out",
-            str(package),
-            "--metadata",
-            str(built / "metadata.json"),
-            "--port",
-            str(port),
-            "--workers",
-            "2",
-        ],
+        serve_command(built, package, port, workers=2),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
     )
