@@ -155,5 +155,9 @@ def test_lint_passes_on_a_fresh_build_and_fails_on_a_misspelt_key(built, tmp_pat
     desc_path.write_text(json.dumps(desc), encoding="utf-8")
     result = run("lint", "--package", str(package), "--metadata", str(meta), "--format", "json")
     assert result.returncode == 1
-    [p] = [p for p in json.loads(result.stdout)["problems"] if p["rule"] == "unknown-key"]
-    assert p["value"] == "licences" and p["hint"] == "did you mean 'licenses'?"
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["file"], p["row"], p["column"], p["value"], p["rule"]) for p in problems] == [
+        (str(desc_path), None, "(top level)", None, "schema-required"),  # licenses is required
+        (str(desc_path), None, "(top level)", "licences", "unknown-key"),
+    ]
+    assert problems[1]["hint"] == "did you mean 'licenses'?"
