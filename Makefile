@@ -26,7 +26,7 @@ validate: $(READY)         ## check sources/ without writing anything (frictionl
 	$(BIN)/frictionless validate sources/datapackage.json > /dev/null || $(BIN)/frictionless validate sources/datapackage.json
 	$(BIN)/douzelage validate
 
-lint: build                ## ruff (lint + format), mypy, and the strict lint of the published descriptor and metadata.json
+lint: build                ## ruff (lint + format), mypy, and the strict lint of the sources and published descriptors and metadata.json
 	$(BIN)/ruff check scripts tests bench site/plugins
 	$(BIN)/ruff format --check scripts tests bench site/plugins
 	$(BIN)/mypy
