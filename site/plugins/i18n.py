@@ -235,6 +235,17 @@ def prepare_jinja2_environment(env, datasette):
 
 
 @hookimpl
+def startup(datasette):
+    """Compile every catalogue when the server starts, so a broken .po file stops it with babel's message."""
+
+    def inner():
+        for lang in languages():
+            _translations(lang)
+
+    return inner
+
+
+@hookimpl
 def extra_template_vars(request, datasette):
     lang = request_language(request)
     return {
