@@ -290,7 +290,9 @@ def asgi_wrapper(datasette):
             # the same path as it was sent (its own escapes), without the language
             raw_rest = raw[len(head) :] or b"/" if raw.startswith(head) else rest.encode("utf-8")
             if not is_public(rest, datasette.databases.keys()):  # Datasette's own pages speak English
-                return await _redirect(send, base + raw_rest.decode("latin-1") + suffix)
+                # one leading slash only: '/sv//elsewhere.example/x' must not send anyone to another site
+                target = "/" + raw_rest.decode("latin-1").lstrip("/\\")
+                return await _redirect(send, base + target + suffix)
             scope = {**scope, "path": base + rest, "raw_path": base.encode() + raw_rest, SCOPE_KEY: lang}
 
             async def send_with_language(message):

@@ -223,3 +223,11 @@ async def test_the_sitemap_lists_every_public_page_in_every_language_with_its_al
     }
     assert not locs["http://localhost/douzelage/towns"].findall("x:link", ns)  # Datasette's pages: one language
     assert "http://localhost/sv/douzelage/towns" not in locs
+
+
+@pytest.mark.parametrize("path", ["/sv//elsewhere.example/x.png", "/sv/\\elsewhere.example/x.png", "/sv///a.b/c.css"])
+async def test_a_prefixed_address_never_redirects_to_another_site(ds, path):
+    r = await ds.client.get(path)
+    assert r.status_code < 500
+    location = r.headers.get("location", "/")
+    assert location.startswith("/") and not location.startswith(("//", "/\\"))
