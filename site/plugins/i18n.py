@@ -23,6 +23,7 @@ from __future__ import annotations
 import gettext as gettext_module
 import io
 import re
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -40,26 +41,51 @@ DEFAULT = "en"
 SCOPE_KEY = "douzelage.lang"
 _NOT_PUBLIC = ("/-/", "/assets/", "/downloads/")
 _NOT_PUBLIC_EXACT = ("/robots.txt", "/sitemap.xml")
+_RECHECK_S = 2.0  # how often site/locale is looked at again (a new or edited .po is served within 2 s)
+
+
+_languages: tuple[float, list[str]] = (-1e9, [])
 
 
 def languages() -> list[str]:
-    """English first, then every language with a catalogue in site/locale, by code."""
-    found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po"))
-    return [DEFAULT, *(code for code in found if code != DEFAULT)]
+    """English first, then every language with a catalogue in site/locale, by code (the folder is looked
+    at again every few seconds)."""
+    global _languages
+    now = time.monotonic()
+    if now - _languages[0] >= _RECHECK_S:
+        found = sorted(p.parent.parent.name for p in LOCALE_DIR.glob("*/LC_MESSAGES/messages.po"))
+        _languages = (now, [DEFAULT, *(code for code in found if code != DEFAULT)])
+    return list(_languages[1])
 
 
+@lru_cache(maxsize=64)
 def language_name(code: str) -> str:
     """A language's name in that language: 'Svenska', 'Français', 'Deutsch'."""
     name = Locale.parse(code).get_display_name(code) or code
     return name[:1].upper() + name[1:]
 
 
+_NULL = gettext_module.NullTranslations()
+_current: dict[str, tuple[float, gettext_module.NullTranslations]] = {}
+
+
 def _translations(lang: str) -> gettext_module.NullTranslations:
+    """The compiled catalogue of `lang` (none for English): a page asks for it once per message, so the
+    file is looked at again only every few seconds."""
+    if lang == DEFAULT:
+        return _NULL
+    now = time.monotonic()
+    seen = _current.get(lang)
+    if seen is not None and now - seen[0] < _RECHECK_S:
+        return seen[1]
     path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    if lang == DEFAULT or not path.is_file():
-        return gettext_module.NullTranslations()
-    stat = path.stat()
-    return _compiled(path, stat.st_size, stat.st_mtime_ns)
+    if not path.is_file():
+        translations: gettext_module.NullTranslations = _NULL
+    else:
+        stat = path.stat()
+        translations = _compiled(path, stat.st_size, stat.st_mtime_ns)
+    _current[lang] = (now, translations)
+    return translations
 
 
 @lru_cache(maxsize=32)
