@@ -572,6 +572,7 @@ async def project_page(request, datasette):
 async def search_page(request, datasette):
     db = datasette.get_database()
     lang = _lang(request)
+    _, _n = _tr(lang)
     q = (request.args.get("q") or "").strip()
     results, error = [], None
     if q:
@@ -583,7 +584,12 @@ async def search_page(request, datasette):
     for r in results:
         r["url"] = _page_url(datasette, lang, f"/{r['kind']}/{r['id']}")
         r["kind_text"] = term(r["kind"], lang)
-        if r.get("detail") and r["kind"] == "meeting":
+        # the search query's own words for what it does not know (site/site.yaml), in the page's language
+        if r.get("detail") == "date not known":
+            r["detail"] = _("date not known")
+        elif r.get("detail") == "programme not stated":
+            r["detail"] = _("programme not stated")
+        elif r.get("detail") and r["kind"] == "meeting":
             r["detail"] = human_date(r["detail"], lang)
     context = {
         "q": q,
