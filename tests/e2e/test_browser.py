@@ -113,6 +113,9 @@ def test_each_download_link_returns_its_file(page, site_url, package, screenshot
         ("/downloads", "downloads"),
         ("/search?q=music", "search-music"),
         ("/douzelage/towns", "table-towns"),
+        ("/sv/town/oxelosund", "town-oxelosund-sv"),
+        ("/de/", "landing-de"),
+        ("/fr/meeting/general-meeting-2018-oxelosund", "meeting-2018-fr"),
     ],
 )
 def test_pages_fit_a_phone_screen(browser, site_url, screenshots, path, name):
