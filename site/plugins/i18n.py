@@ -2,9 +2,10 @@
 (/sv/…, /fr/…, /de/…), with the interface translated from the gettext catalogues in site/locale and the
 dates and numbers written as each language writes them (babel).
 
-- The catalogues are the .po files in site/locale/<lang>/LC_MESSAGES/messages.po; they are compiled with
-  babel when the server reads them (no .mo is kept in the repository). A language is served as soon as its
-  .po file exists: adding one of the network's other languages is `pybabel init` and a translation.
+- The catalogues are the .po files in site/locale/<lang>/LC_MESSAGES/messages.po; babel compiles them when
+  the server starts (the startup hook; no .mo is kept in the repository), and again if one is edited. A
+  language is served as soon as its .po file exists: adding one of the network's other languages is
+  `make i18n-init LANG_CODE=…` and a translation.
 - The language is chosen by the URL. An ASGI wrapper strips the prefix from the path and records the
   language in the request's scope (`douzelage.lang`), so every public route answers in every language
   without knowing it. Datasette's own pages (databases, tables, SQL, /-/…) and files (anything whose last
@@ -277,7 +278,6 @@ def extra_template_vars(request, datasette):
     return {
         "lang": lang,
         "alternates": alternates(datasette, request),
-        "default_language": DEFAULT,
     }
 
 
