@@ -62,7 +62,7 @@ def extra_template_vars(template, database, request, datasette):
         if not query or "town" not in (query.get("params") or []):
             return {}
         db = datasette.get_database(database)
-        towns = [dict(r) for r in (await db.execute(_town_choices_sql())).rows]
+        towns = [dict(r) for r in (await db.execute(_page_query("town_choices"))).rows]
         for t in towns:
             t["url"] = datasette.urls.query(database, name) + "?" + urlencode({"town": t["id"]})
         return {"town_choices": towns}
@@ -70,7 +70,11 @@ def extra_template_vars(template, database, request, datasette):
     return inner
 
 
+def _page_query(name: str) -> str:
+    """A query of the pages section of site/site.yaml, by name."""
+    return _pages()[name]
+
+
 @lru_cache(maxsize=1)
-def _town_choices_sql() -> str:
-    """The `town_choices` query of the pages section of site/site.yaml."""
-    return yaml.safe_load(SITE_YAML.read_text(encoding="utf-8"))["pages"]["town_choices"]
+def _pages() -> dict:
+    return yaml.safe_load(SITE_YAML.read_text(encoding="utf-8"))["pages"]

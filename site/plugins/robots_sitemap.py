@@ -49,6 +49,7 @@ async def sitemap_xml(request, datasette):
         paths.append(datasette.urls.path("/coverage"))
     except Exception:
         pass
+    paths += [datasette.urls.path(p) for p in ("/guide", "/api", "/catalogue")]
     paths.append(datasette.urls.database(db.name))
     towns = (await db.execute("select id from towns order by id")).rows
     paths += [datasette.urls.path(f"/town/{row['id']}") for row in towns]
