@@ -5,7 +5,8 @@ A result's column named town, host, lead, meeting, project or source holds an id
 public page of that town, meeting or project (a source to its row). Only query results (`table` is None):
 table pages keep Datasette's own links to the rows. A canned query with a `town` parameter gets the member
 towns as a list to choose from (and as suggestions in the input), and, when it returns no rows for the town
-typed, a hint to choose one (site/templates/query-douzelage.html)."""
+typed, a hint to choose one (site/templates/query-douzelage.html); a canned query with a `meeting`
+parameter gets the meetings, the same way."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from markupsafe import Markup, escape
 SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 ID = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 PAGES = {"town": "town", "host": "town", "lead": "town", "other": "town", "meeting": "meeting", "project": "project"}
+CHOICES = ("town", "meeting")  # the parameters offered as a list, each from the `<param>_choices` page query
 RECORD_TABLES = {"towns": "town", "meetings": "meeting", "projects": "project"}
 
 
@@ -59,15 +61,24 @@ def extra_template_vars(template, database, request, datasette):
     async def inner():
         name = request.path.rstrip("/").rsplit("/", 1)[-1]
         query = await datasette.get_canned_query(database, name, None)
-        if not query or "town" not in (query.get("params") or []):
-            return {}
+        params = (query or {}).get("params") or []
         db = datasette.get_database(database)
-        towns = [dict(r) for r in (await db.execute(_page_query("town_choices"))).rows]
-        for t in towns:
-            t["url"] = datasette.urls.query(database, name) + "?" + urlencode({"town": t["id"]})
-        return {"town_choices": towns}
+        found = {}
+        for param in CHOICES:
+            if param not in params:
+                continue
+            rows = [dict(r) for r in (await db.execute(_choices_sql(param))).rows]
+            for r in rows:
+                r["url"] = datasette.urls.query(database, name) + "?" + urlencode({param: r["id"]})
+            found[f"{param}_choices"] = rows
+        return found
 
     return inner
+
+
+def _choices_sql(param: str) -> str:
+    """The query of the choices for a parameter (named here, so a test finds every page query used)."""
+    return {"town": _page_query("town_choices"), "meeting": _page_query("meeting_choices")}[param]
 
 
 def _page_query(name: str) -> str:

@@ -167,6 +167,22 @@ def test_an_unknown_town_gets_a_hint_and_the_towns_to_choose_from(page, site_url
     assert page.get_by_role("status").count() == 0
 
 
+def test_a_query_that_takes_a_meeting_offers_the_meetings(page, site_url, conn):
+    page.goto(site_url + "/douzelage/meeting_travel_distances?meeting=no-such-meeting", wait_until="domcontentloaded")
+    assert "No meeting has the id “no-such-meeting”" in page.get_by_role("status").inner_text()
+    assert page.get_by_label("meeting").get_attribute("list") == "meeting-choices"
+    choices = page.locator("details.meeting-choices a")
+    assert choices.count() == conn.execute("select count(*) from meetings").fetchone()[0]
+    meeting_id, title = conn.execute(
+        "select m.id, m.title from meetings m where exists (select 1 from meeting_towns t where t.meeting = m.id) "
+        "order by m.start_date desc limit 1"
+    ).fetchone()
+    page.locator("details.meeting-choices").get_by_role("link", name=title, exact=True).click()
+    page.wait_for_url(f"**/meeting_travel_distances?meeting={meeting_id}")
+    named = conn.execute("select count(*) from meeting_towns where meeting = ?", (meeting_id,)).fetchone()[0]
+    assert page.locator("table.rows-and-columns tbody tr").count() == named + 1  # each town, and the total
+
+
 # --- the guide ----------------------------------------------------------------------------------------------
 
 
