@@ -21,6 +21,17 @@ from datasette.utils.asgi import Response
 
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # as douzelage.layout names it (set by `douzelage serve`)
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
+# What a client may ask for in Accept, and the view that answers: the RDF formats, the JSON-LD also as plain
+# JSON, and an HTML page for people (browsers ask for text/html first).
+ACCEPTED = {
+    "text/html": "html",
+    "application/xhtml+xml": "html",
+    "text/turtle": "ttl",
+    "application/rdf+xml": "rdf",
+    "application/ld+json": "jsonld",
+    "application/json": "jsonld",
+}
+DEFAULT = "ttl"  # no Accept, or */*: the catalogue as harvesters have always read it
 
 
 def _package(datasette) -> Path | None:
@@ -28,23 +39,162 @@ def _package(datasette) -> Path | None:
     return Path(mounts["downloads"]) if "downloads" in mounts else None
 
 
-def _negotiate(accept: str) -> str:
-    """The RDF format named first in the Accept header; Turtle if none is."""
-    found = [(accept.find(media), ext) for ext, media in MEDIA_TYPES.items() if media in accept]
-    return min(found)[1] if found else "ttl"
+def _negotiate(accept: str) -> str | None:
+    """The view the Accept header prefers (by q, then by specificity, then by order); Turtle when it names
+    none but allows anything; None when it allows none of them."""
+    best: tuple | None = None
+    for order, part in enumerate(accept.split(",")):
+        media, _, params = part.strip().partition(";")
+        media = media.strip().lower()
+        q = 1.0
+        for param in params.split(";"):
+            key, _, value = param.strip().partition("=")
+            if key.strip() == "q":
+                try:
+                    q = float(value)
+                except ValueError:
+                    q = 0.0
+        if q <= 0 or not media:
+            continue
+        if media in ACCEPTED:
+            candidate = (q, 2, -order, ACCEPTED[media])
+        elif media == "*/*":
+            candidate = (q, 0, -order, DEFAULT)
+        elif media == "text/*":
+            candidate = (q, 1, -order, "ttl")
+        elif media == "application/*":
+            candidate = (q, 1, -order, "jsonld")
+        else:
+            continue
+        if best is None or candidate[:3] > best[:3]:
+            best = candidate
+    if not accept.strip():
+        return DEFAULT
+    return best[3] if best else None
 
 
 async def catalogue(datasette, request):
     ext = request.url_vars.get("ext") or _negotiate(request.headers.get("accept", ""))
+    headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+    if ext is None:
+        return Response.text(
+            "The catalogue is available as text/html, text/turtle, application/rdf+xml and application/ld+json; "
+            "the Accept header of this request allows none of them. Ask for one of these, or open "
+            "/catalogue.ttl, /catalogue.rdf or /catalogue.jsonld.",
+            status=406,
+            headers=headers,
+        )
     package = _package(datasette)
-    path = package / "dcat" / f"catalogue.{ext}" if package else None
+    path = package / "dcat" / f"catalogue.{'jsonld' if ext == 'html' else ext}" if package else None
     if path is None or not path.exists():
         return Response.text("The catalogue has not been built: run `douzelage build`.", status=404)
+    if ext == "html":
+        context = catalogue_view(json.loads(rebased(path.read_text(encoding="utf-8"))))
+        html = await datasette.render_template("catalogue.html", context, request=request, view_name="catalogue")
+        return Response.html(html, headers=headers)
     return Response(
         rebased(path.read_text(encoding="utf-8")),
         content_type=f"{MEDIA_TYPES[ext]}; charset=utf-8",
-        headers={"Vary": "Accept", "Access-Control-Allow-Origin": "*"},
+        headers=headers,
     )
+
+
+def _text_in(value, language: str = "en") -> str | None:
+    """A JSON-LD literal (plain, {"@value"}, or a list of language-tagged ones) as text, in `language` if given."""
+    if value is None:
+        return None
+    if isinstance(value, list):
+        tagged = [v for v in value if isinstance(v, dict) and v.get("@language") == language]
+        return _text_in((tagged or value)[0], language) if value else None
+    if isinstance(value, dict):
+        return str(value.get("@value", value.get("@id", "")))
+    return str(value)
+
+
+def _ids(value) -> list[str]:
+    values = value if isinstance(value, list) else [value] if value else []
+    return [v["@id"] for v in values if isinstance(v, dict) and "@id" in v]
+
+
+def _first_id(value) -> str | None:
+    ids = _ids(value)
+    return ids[0] if ids else None
+
+
+def _last(uri: str | None) -> str | None:
+    return uri.rstrip("/").rsplit("/", 1)[-1] if uri else None
+
+
+def catalogue_view(doc: dict) -> dict:
+    """What the HTML view of the catalogue shows, read from the JSON-LD the build wrote: the catalogue, its
+    dataset, the data service and each distribution with its format, licence, size and checksum."""
+    nodes = {n["@id"]: n for n in doc.get("@graph", []) if "@id" in n}
+
+    def of_type(kind: str) -> list[dict]:
+        return [n for n in nodes.values() if n.get("@type") == kind]
+
+    def node(ref) -> dict:
+        ids = _ids(ref)
+        return nodes.get(ids[0], {}) if ids else {}
+
+    def licence(ref) -> dict | None:
+        uri = _first_id(ref)
+        return {"url": uri, "code": _last(uri)} if uri else None
+
+    catalog = (of_type("dcat:Catalog") or [{}])[0]
+    dataset = node(catalog.get("dcat:dataset")) or (of_type("dcat:Dataset") or [{}])[0]
+    service = node(catalog.get("dcat:service"))
+    temporal = node(dataset.get("dct:temporal"))
+    distributions = []
+    for ref in _ids(dataset.get("dcat:distribution")):
+        d = nodes.get(ref, {})
+        size = _text_in(d.get("dcat:byteSize"))
+        media = _first_id(d.get("dcat:mediaType"))
+        distributions.append(
+            {
+                "title": _text_in(d.get("dct:title")),
+                "description": _text_in(d.get("dct:description")),
+                "url": _first_id(d.get("dcat:downloadURL")) or _first_id(d.get("dcat:accessURL")),
+                "format": _last(_first_id(d.get("dct:format"))),
+                "media_type": media.split("/media-types/", 1)[-1] if media else None,
+                "bytes": int(size) if size and size.isdigit() else None,
+                "licence": licence(d.get("dct:license")),
+                "sha256": _text_in(node(d.get("spdx:checksum")).get("spdx:checksumValue")),
+            }
+        )
+    distributions.sort(key=lambda d: str(d["title"] or ""))
+    return {
+        "catalog": {
+            "title": _text_in(catalog.get("dct:title")),
+            "description": _text_in(catalog.get("dct:description")),
+            "publisher": _text_in(node(catalog.get("dct:publisher")).get("foaf:name")),
+            "issued": _text_in(catalog.get("dct:issued")),
+            "modified": _text_in(catalog.get("dct:modified")),
+            "licence": licence(catalog.get("dct:license")),
+            "homepage": _first_id(catalog.get("foaf:homepage")),
+        },
+        "dataset": {
+            "title": _text_in(dataset.get("dct:title")),
+            "description": _text_in(dataset.get("dct:description")),
+            "version": _text_in(dataset.get("dcat:version")),
+            "keywords": sorted({_text_in(k) or "" for k in dataset.get("dcat:keyword", [])} - {""}),
+            "themes": [
+                _text_in(nodes.get(t, {}).get("skos:prefLabel")) or _last(t) for t in _ids(dataset.get("dcat:theme"))
+            ],
+            "start": _text_in(temporal.get("dcat:startDate")),
+            "end": _text_in(temporal.get("dcat:endDate")),
+        },
+        "service": {
+            "title": _text_in(service.get("dct:title")),
+            "description": _text_in(service.get("dct:description")),
+            "endpoint": _first_id(service.get("dcat:endpointURL")),
+            "documentation": _first_id(service.get("dcat:endpointDescription")),
+        }
+        if service
+        else None,
+        "distributions": distributions,
+        "formats": [{"ext": ext, "media_type": media} for ext, media in MEDIA_TYPES.items()],
+    }
 
 
 def rebased(text: str) -> str:
@@ -58,7 +208,7 @@ def rebased(text: str) -> str:
 
 @hookimpl
 def register_routes():
-    return [(r"^/catalogue(\.(?P<ext>ttl|rdf|jsonld))?$", catalogue)]
+    return [(r"^/catalogue(\.(?P<ext>ttl|rdf|jsonld|html))?$", catalogue)]
 
 
 def _text(path: Path) -> str | None:

@@ -8,12 +8,14 @@ hash is of the bytes served. Titles and licences come from datapackage.json, thr
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils import add_cors_headers
 from datasette.utils.asgi import Response
 
+BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # as douzelage.layout names it (set by `douzelage serve`)
 MOUNT = "downloads"
 MANIFEST = "meta/manifest.json"
 
@@ -23,6 +25,12 @@ def package_folder(datasette) -> Path | None:
         if prefix == MOUNT:
             return Path(folder)
     return None
+
+
+def site_base_url(datasette, request) -> str:
+    """The site's absolute address without a trailing slash: $DOUZELAGE_BASE_URL (which `douzelage serve` sets
+    to the configured or the served address), else the address this request came to."""
+    return (os.environ.get(BASE_URL_ENV) or datasette.absolute_url(request, "/")).rstrip("/")
 
 
 def human_size(size: float) -> str:
@@ -68,7 +76,7 @@ async def downloads_page(request, datasette):
         "json_url": datasette.urls.path("/downloads.json"),
         "time_limit_ms": datasette.setting("sql_time_limit_ms"),
         "max_rows": datasette.setting("max_returned_rows"),
-        "base_url": datasette.absolute_url(request, "/").rstrip("/"),
+        "site_base_url": site_base_url(datasette, request),
     }
     return Response.html(
         await datasette.render_template("downloads.html", context, request=request, view_name="downloads")

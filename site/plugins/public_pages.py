@@ -13,14 +13,16 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import sqlite3
 import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlencode
 
 import yaml
 from datasette import hookimpl
-from datasette.utils import escape_fts
+from datasette.database import QueryInterrupted
 from datasette.utils.asgi import Response
 from jinja2 import pass_context
 from markupsafe import Markup, escape
@@ -235,6 +237,7 @@ def term(value, lang: str = EN) -> str:
         "town": _("town"),
         "meeting": _("meeting"),
         "project": _("project"),
+        "source": _("source"),
     }
     return terms.get(value, value) if value is not None else ""
 
@@ -569,32 +572,76 @@ async def project_page(request, datasette):
     return Response.html(await datasette.render_template("project.html", context, request=request, view_name="project"))
 
 
+SEARCH_KINDS = ("town", "meeting", "project", "source")
+_WORD = re.compile(r"\w+\*?")
+
+
+def fts_words(q: str) -> str:
+    """The words of a search as FTS5 phrases ('oxel* "foo' → '"oxel"* "foo"'), for a search that is not valid
+    FTS5 syntax; '' if it holds no word at all."""
+    return " ".join(f'"{w[:-1]}"*' if w.endswith("*") else f'"{w}"' for w in _WORD.findall(q))
+
+
+async def search(datasette, db, q: str) -> dict:
+    """Run the `search` canned query with `q` as FTS5 syntax (prefix*, OR, AND, NOT, "a phrase"); if SQLite
+    cannot read it as FTS5, with its words instead. What was searched for, the rows, and what went wrong."""
+    query = await datasette.get_canned_query(db.name, "search", None)
+    found = {"searched": q, "words_only": False, "nothing_to_search": False, "too_slow": False, "rows": []}
+    for match in (q, fts_words(q)):
+        if not match:
+            found["nothing_to_search"] = True
+            return found
+        try:
+            found["rows"] = [dict(r) for r in (await db.execute(query["sql"], {"q": match})).rows]
+            found["searched"] = match
+            return found
+        except QueryInterrupted:
+            found["too_slow"] = True
+            return found
+        except sqlite3.Error:  # not valid FTS5 (an unclosed quote, a lone operator): try its words
+            found["words_only"] = True
+    found["nothing_to_search"] = True
+    return found
+
+
 async def search_page(request, datasette):
     db = datasette.get_database()
     lang = _lang(request)
     _, _n = _tr(lang)
     q = (request.args.get("q") or "").strip()
-    results, error = [], None
-    if q:
-        query = await datasette.get_canned_query(db.name, "search", None)
-        try:
-            results = [dict(r) for r in (await db.execute(query["sql"], {"q": escape_fts(q)})).rows]
-        except Exception as e:  # an FTS syntax the escaping did not anticipate: say so, don't crash
-            error = str(e)
-    for r in results:
-        r["url"] = _page_url(datasette, lang, f"/{r['kind']}/{r['id']}")
-        r["kind_text"] = term(r["kind"], lang)
-        # the search query's own words for what it does not know (site/site.yaml), in the page's language
-        if r.get("detail") == "date not known":
-            r["detail"] = _("date not known")
-        elif r.get("detail") == "programme not stated":
-            r["detail"] = _("programme not stated")
-        elif r.get("detail") and r["kind"] == "meeting":
-            r["detail"] = human_date(r["detail"], lang)
+    found = await search(datasette, db, q) if q else None
+    groups = []
+    if found:
+        by_kind: dict[str, list] = {}
+        for r in found["rows"]:
+            r["url"] = (
+                datasette.urls.row(db.name, "sources", r["id"])
+                if r["kind"] == "source"
+                else _page_url(datasette, lang, f"/{r['kind']}/{r['id']}")
+            )
+            r["kind_text"] = term(r["kind"], lang)
+            # the search query's own words for what it does not know (site/site.yaml), in the page's language
+            if r.get("detail") == "date not known":
+                r["detail"] = _("date not known")
+            elif r.get("detail") == "programme not stated":
+                r["detail"] = _("programme not stated")
+            elif r.get("detail") and r["kind"] == "meeting":
+                r["detail"] = human_date(r["detail"], lang)
+            by_kind.setdefault(r["kind"], []).append(r)
+        groups = [
+            {"kind": kind, "rows": by_kind[kind], "matches": by_kind[kind][0]["matches"]}
+            for kind in SEARCH_KINDS
+            if kind in by_kind
+        ]
     context = {
         "q": q,
-        "results": results,
-        "error": error,
+        "found": found,
+        "groups": groups,
+        "total": sum(g["matches"] for g in groups),
+        "examples": [
+            {"q": example, "url": _page_url(datasette, lang, "/search") + "?" + urlencode({"q": example})}
+            for example in ("oxel*", "granville OR sherborne", '"general meeting"', "music NOT youth")
+        ],
         "api_url": datasette.urls.query(db.name, "search", format="json"),
     }
     return Response.html(await datasette.render_template("search.html", context, request=request, view_name="search"))

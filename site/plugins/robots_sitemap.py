@@ -68,6 +68,7 @@ async def sitemap_xml(request, datasette):
         public.append(datasette.urls.path("/coverage"))
     except Exception:
         pass
+    public += [datasette.urls.path(p) for p in ("/guide", "/api", "/catalogue")]
     towns = (await db.execute("select id from towns order by id")).rows
     public += [datasette.urls.path(f"/town/{row['id']}") for row in towns]
     for kind, table in (("meeting", "meetings"), ("project", "projects")):
