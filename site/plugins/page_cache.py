@@ -35,7 +35,9 @@ and answered again without running Datasette: a dictionary look-up and one send.
 
 This wrapper runs inside `douzelage serve`'s per-client limits (scripts/douzelage/serving/client_limits.py):
 a kept answer still counts against its client's concurrent requests, and costs no SQL time, so it spends
-nothing from the client's bucket. It is the outermost of the plugins' wrappers (trylast), so it sees the
+nothing from the client's bucket. A client that has emptied its bucket with its own queries is refused
+kept pages too until it refills, as it is refused everything: the limits decide before the cache is
+asked, and a reader of pages never empties it. It is the outermost of the plugins' wrappers (trylast), so it sees the
 path as the client wrote it, language prefix included, and a kept answer skips the work inside (the
 request guard has nothing to refuse in a GET of an allowed path with allowed parameters).
 """
