@@ -46,10 +46,10 @@ test: $(READY) browser     ## set up, validate sources/ with frictionless, and r
 	$(BIN)/frictionless validate sources/datapackage.json > /dev/null || $(BIN)/frictionless validate sources/datapackage.json
 	$(BIN)/pytest -q -rs
 
-bench: $(READY)            ## benchmark build, floor, naive pipeline and site (SIZES=30,1000 RUNS=1 to shorten)
+bench: $(READY)            ## benchmark build, floor, naive pipeline and site (SIZES=30,1000 RUNS=1 to shorten; ONLY=pages: the public pages on the real data)
 	@command -v wrk >/dev/null 2>&1 && test -x /usr/bin/time || (apt-get update -qq && apt-get install -y -qq wrk time >/dev/null)
 	$(BIN)/python -m compileall -q scripts/douzelage
-	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(RUNS),--runs $(RUNS))
+	$(BIN)/python bench/run.py $(if $(SIZES),--sizes $(SIZES)) $(if $(RUNS),--runs $(RUNS)) $(if $(ONLY),--only $(ONLY))
 
 soak: build               ## 3 min on loopback: 50 visitors and 4 hostile clients; writes bench/soak.{json,md} (PHASE=20 to shorten)
 	$(BIN)/python bench/soak.py $(if $(PHASE),--phase $(PHASE))

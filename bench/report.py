@@ -18,6 +18,7 @@ LIMITS = {
     "real_vs_imports": 2.0,
     "site_vs_default": 10.0,
     "json_vs_versions": 0.5,
+    "page_vs_versions": 0.5,
     "p95_ms": 100,
     "server_mib": 256,
 }
@@ -203,7 +204,63 @@ def targets(results: dict) -> list[str]:
                 _yes(used <= 256),
             )
         )
+    pages = results.get("pages")
+    if pages and not pages.get("skipped"):
+        for label, ratio, ok in _page_ratios(pages):
+            rows.append((f"{label} page ≥ 50% of /-/versions.json (real data, 10 concurrent)", ratio, _yes(ok)))
     return ["| target | measured | met |", "| --- | --- | --- |"] + [f"| {a} | {b} | {c} |" for a, b, c in rows]
+
+
+def _ok_rate(cell: dict) -> float:
+    """Answers per second that were the page (a 429 from the per-client limits is not)."""
+    return cell.get("ok_req_per_s", cell.get("req_per_s", 0.0))
+
+
+def _page_ratios(pages: dict) -> list[tuple[str, str, bool]]:
+    e = pages["endpoints"]
+    if "10" not in e.get("versions", {}):
+        return []
+    v = _ok_rate(e["versions"]["10"])
+    out = []
+    for label in ("landing", "town"):
+        if "10" in e.get(label, {}) and v:
+            r = _ok_rate(e[label]["10"]) / v
+            out.append((label, f"{r:.0%} ({_ok_rate(e[label]['10']):,.1f} vs {v:,.1f} req/s)", r >= 0.5))
+    return out
+
+
+def pages_table(pages: dict) -> list[str]:
+    if pages.get("skipped"):
+        return [pages["skipped"]]
+    e = pages["endpoints"]
+    levels = sorted({c for rows in e.values() for c in rows if c.isdigit()}, key=int)
+    lines = [
+        f"The real data, `douzelage serve`, wrk on loopback for {pages['seconds']} s per cell. Cells: answers "
+        "per second that were the page (req/s), p50 / p95 / p99 in ms, answers refused by the per-client "
+        "limits (429: all of wrk's connections come from one address) and other errors.",
+        "",
+        "| page | path | " + " | ".join(f"{c} concurrent" for c in levels) + " |",
+        "| --- | --- | " + " | ".join("---" for _ in levels) + " |",
+    ]
+    for label, rows in e.items():
+        cells = []
+        for c in levels:
+            r = rows.get(c, {})
+            if "requests" not in r:
+                cells.append(r.get("error", "—")[:40] if r else "—")
+                continue
+            cells.append(
+                f"{_ok_rate(r):,.1f} req/s · {r['p50_ms']:.0f} / {r['p95_ms']:.0f} / {r['p99_ms']:.0f} · "
+                f"{r.get('non_2xx', 0)} refused · {r['errors'] - r.get('non_2xx', 0)} err"
+            )
+        lines.append(f"| {label} | `{pages['paths'][label]}` | " + " | ".join(cells) + " |")
+    headers = e.get("landing", {}).get("headers")
+    if headers:
+        lines += ["", "The landing page's caching headers: " + ", ".join(f"`{k}: {v}`" for k, v in headers.items())]
+    mem = pages.get("memory")
+    if mem:
+        lines += ["", f"Server memory afterwards: {mem['pss_mib']:.0f} MiB PSS over {mem['processes']} processes."]
+    return lines
 
 
 def _yes(ok: bool) -> str:
@@ -234,6 +291,8 @@ def render(results: dict) -> str:
         )
     if results.get("site"):
         out += ["", "### Site", ""] + site_table(results["site"])
+    if results.get("pages"):
+        out += ["", "### Public pages on the real data", ""] + pages_table(results["pages"])
     return "\n".join(out + ["", END])
 
 

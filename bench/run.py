@@ -10,6 +10,7 @@ times; the tables show medians.
 
     python bench/run.py                          # all four sizes, 3 runs each, then the site at the largest
     python bench/run.py --sizes 30,1000 --runs 1 --no-site
+    python bench/run.py --only pages --concurrency 10   # the landing and a town page on the real data only
 """
 
 from __future__ import annotations
@@ -401,9 +402,12 @@ def wrk(url: str, connections: int, seconds: int) -> dict:
         return {"error": out[-400:]}
     req, dur_us, p50, p95, p99, mean, *errs = m.group(1).split()
     errors = sum(int(e) for e in errs)
+    refused = int(errs[3])  # answers with a status of 400 or more (here: 429 from the per-client limits)
     return {
         "requests": int(req),
         "req_per_s": round(int(req) / (int(dur_us) / 1e6), 1),
+        "ok_req_per_s": round((int(req) - refused) / (int(dur_us) / 1e6), 1),
+        "non_2xx": refused,
         "p50_ms": round(float(p50) / 1000, 1),
         "p95_ms": round(float(p95) / 1000, 1),
         "p99_ms": round(float(p99) / 1000, 1),
@@ -534,6 +538,71 @@ def _status(url: str) -> int:
         return e.code
 
 
+# ------------------------------------------------------------------------------- public pages, real data
+
+
+def page_paths(db: Path) -> dict[str, str]:
+    """The public pages where people arrive, on the real data: the landing page and the page of the town
+    that hosted most meetings (the longest town page), beside /-/versions.json to compare with."""
+    import sqlite3
+
+    conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    town = conn.execute(
+        "select host from meetings where host is not null group by host order by count(*) desc, host limit 1"
+    ).fetchone()[0]
+    conn.close()
+    return {"landing": "/", "town": f"/town/{town}", "versions": "/-/versions.json"}
+
+
+def bench_pages(seconds: int, concurrency: list[int]) -> dict:
+    """The landing page and a town page of the real data, served by `douzelage serve`, against
+    /-/versions.json (issue 16: each ≥ 50% of its requests per second at 10 concurrent). The real sources
+    are built into bench/data/real-site first (a few seconds)."""
+    print("== public pages on the real data", flush=True)
+    work = DATA / "real-site"
+    built = run_build(SOURCES, work, 300)
+    if built["rc"]:
+        return {"skipped": f"the build of the real data failed: {built['stderr_tail'][-300:]}"}
+    package, metadata = work / "datapackage", work / "metadata.json"
+    paths = page_paths(package / DB_FILE)
+    port = free_port()
+    args = [str(BIN / "douzelage"), "serve", "--out", str(package), "--metadata", str(metadata), "--port", str(port)]
+    t0 = time.perf_counter()
+    proc = start_server(args, port)
+    results = {
+        "data": "real (sources/)",
+        "seconds": seconds,
+        "paths": paths,
+        "startup_s": round(time.perf_counter() - t0, 2),
+        "endpoints": {},
+    }
+    settle(proc.pid)
+    try:
+        for label, path in paths.items():
+            url = f"http://127.0.0.1:{port}{path}"
+            rows = {"status": _status(url), "headers": _cache_headers(url)}
+            for c in concurrency:
+                rows[str(c)] = wrk(url, c, seconds)
+                rows[str(c)]["settle_s"] = settle(proc.pid)
+                r = rows[str(c)]
+                print(
+                    f"  {label:9} c={c:<3} {r.get('req_per_s', '-'):>8} req/s ({r.get('non_2xx', '-')} refused) "
+                    f"p50 {r.get('p50_ms', '-')} p95 {r.get('p95_ms', '-')} p99 {r.get('p99_ms', '-')} ms "
+                    f"errors {r.get('errors', r.get('error'))}",
+                    flush=True,
+                )
+            results["endpoints"][label] = rows
+        results["memory"] = memory_mib(proc.pid)
+    finally:
+        stop_server(proc)
+    return results
+
+
+def _cache_headers(url: str) -> dict:
+    with urllib.request.urlopen(url, timeout=30) as r:
+        return {k: r.headers.get(k) for k in ("ETag", "Cache-Control") if r.headers.get(k)}
+
+
 # -------------------------------------------------------------------------------------------------- machine
 
 
@@ -585,6 +654,12 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--site-seconds", type=int, default=10, help="seconds of load per request and concurrency")
     p.add_argument("--concurrency", default="1,10,50")
     p.add_argument(
+        "--only",
+        choices=("site", "pages"),
+        help="only the site (the synthetic database's site, if one was built, and the public pages on the real "
+        "data), or only the public pages on the real data",
+    )
+    p.add_argument(
         "--out", type=Path, default=BENCH / "results.json", help="results file; the tables go to README.md beside it"
     )
     a = p.parse_args(argv)
@@ -592,6 +667,20 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(a.out.read_text()) if a.out.exists() else {}
     results["machine"] = machine()
     results.setdefault("sizes", {})
+    if a.only:  # the earlier results of the other parts stay in the file as they were
+        if not shutil.which("wrk"):
+            print("wrk is not installed (apt-get install wrk)", file=sys.stderr)
+            return 1
+        concurrency = [int(c) for c in a.concurrency.split(",")]
+        if a.only == "site":
+            built = [n for n in sizes if (DATA / str(n) / "work/build/datapackage" / DB_FILE).exists()]
+            if built or a.site_size:
+                results["site"] = bench_site(a.site_size or max(built), a.site_seconds, concurrency)
+                _save(results, a.out)
+        results["pages"] = bench_pages(a.site_seconds, concurrency)
+        _save(results, a.out)
+        report.write_readme(results, a.out.parent / "README.md")
+        return 0
     for n in sizes:
         results["sizes"][str(n)] = bench_size(n, a.runs, a.timeout, not a.no_check)
         _save(results, a.out)
@@ -605,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
             built = [n for n in sizes if (DATA / str(n) / "work/build/datapackage" / DB_FILE).exists()]
             size = a.site_size or (max(built) if built else max(sizes))
             results["site"] = bench_site(size, a.site_seconds, [int(c) for c in a.concurrency.split(",")])
+            _save(results, a.out)
+            results["pages"] = bench_pages(a.site_seconds, [int(c) for c in a.concurrency.split(",")])
             _save(results, a.out)
     report.write_readme(results, a.out.parent / "README.md")  # bench/README.md beside bench/results.json
     return 0
