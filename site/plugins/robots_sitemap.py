@@ -1,5 +1,5 @@
 """robots.txt and sitemap.xml: keep crawlers off the SQL, faceted and filtered pages, and point them to
-the pages worth indexing — the landing page, one page per town, meeting and project, the tables, the
+the pages worth indexing — the landing page, the lists of towns, meetings and projects, one page per town, meeting and project, the tables, the
 canned questions and the downloads.
 
 Every table, view and canned query gets its own `Disallow: /<db>/<name>?` line, so a parser that does
@@ -35,6 +35,9 @@ async def robots_txt(request, datasette):
         "Disallow: /*&sql=",
         "Disallow: /*_facet",
         "Disallow: /search?",
+        "Disallow: /towns?",
+        "Disallow: /meetings?",
+        "Disallow: /projects?",
     ]
     lines += [f"Disallow: {datasette.urls.table(db.name, name)}?" for name in await _names(datasette, db)]
     lines += ["", f"Sitemap: {datasette.absolute_url(request, datasette.urls.path('/sitemap.xml'))}", ""]
@@ -44,6 +47,7 @@ async def robots_txt(request, datasette):
 async def sitemap_xml(request, datasette):
     db = datasette.get_database()
     paths = [datasette.urls.instance(), datasette.urls.path("/downloads")]
+    paths += [datasette.urls.path(p) for p in ("/towns", "/meetings", "/projects")]  # the list pages
     try:
         datasette.jinja_env.get_template("pages/coverage.html")
         paths.append(datasette.urls.path("/coverage"))

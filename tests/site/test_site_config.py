@@ -97,7 +97,9 @@ def test_every_query_of_the_public_pages_is_named_in_site_yaml_and_compiles(db_p
     from douzelage.files import load_yaml
 
     pages = load_yaml(SITE / "site.yaml")["pages"]
-    used = set(re.findall(r'_rows\(db, "([a-z_]+)"', (SITE / "plugins" / "public_pages.py").read_text()))
+    public = (SITE / "plugins" / "public_pages.py").read_text()
+    lists = (SITE / "plugins" / "list_pages.py").read_text()  # names its queries in its ListPage and Filter
+    used = set(re.findall(r'_rows\(db, "([a-z_]+)"', public)) | set(re.findall(r'"(list_[a-z_]+)"', lists))
     assert used == set(pages)  # none missing, none left unused
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     for _name, sql in pages.items():

@@ -1,0 +1,266 @@
+"""The list pages for the public: /towns, /meetings and /projects.
+
+Datasette's table pages are made for people who know tables; these list the same rows a page at a time,
+with the filters a reader asks for (country, status, kind, year, programme), a count of what matches, a
+link from each row to its page, and the raw table one click away with the same filters. Every query is
+named in the `pages` section of site/site.yaml; this module keeps only the routes, the checking of the
+GET parameters (a value no choice list offers is a 400 page that says which and what to choose, never a
+500) and the formatting for people, which it takes from public_pages.py so that both say the same.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+from typing import NamedTuple
+from urllib.parse import urlencode
+
+from datasette import hookimpl
+from datasette.utils.asgi import Response
+
+PAGE_SIZE = 25
+
+
+def _public_pages():
+    """public_pages.py (a plugin Datasette loads by path, so not importable by name): its formatting."""
+    path = Path(__file__).resolve().parent / "public_pages.py"
+    spec = importlib.util.spec_from_file_location("douzelage_site_public_pages", path)
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_pp = _public_pages()
+
+
+async def _rows(db, name: str, params: dict | None = None) -> list[dict]:
+    """Run the page query `name` of site/site.yaml; rows as dicts."""
+    return [dict(r) for r in (await db.execute(_pp.page_queries()[name], params or {})).rows]
+
+
+class Filter(NamedTuple):
+    name: str  # the GET parameter
+    label: str  # the label of its choice list
+    any_label: str  # the choice that means no filter
+    options_query: str  # the page query that lists its choices (value, label)
+    data_param: str | None = None  # the Datasette table filter it maps to, where it maps to one
+    data_where: str | None = None  # else a `_where` clause, {value} replaced by the checked value
+    none_where: str | None = None  # the `_where` clause for the choice '-' (not stated)
+
+
+class ListPage(NamedTuple):
+    path: str
+    table: str
+    title: str
+    noun: str  # plural, for the count: "12 of 57 meetings"
+    query: str
+    count_query: str
+    filters: tuple[Filter, ...]
+
+
+TOWNS = ListPage(
+    path="/towns",
+    table="towns",
+    title="Member towns",
+    noun="towns",
+    query="list_towns",
+    count_query="list_towns_count",
+    filters=(
+        Filter("country", "Country", "All countries", "list_town_countries", data_param="country"),
+        Filter("status", "Membership", "Current and former members", "list_town_statuses", data_param="status"),
+    ),
+)
+MEETINGS = ListPage(
+    path="/meetings",
+    table="meetings",
+    title="Meetings",
+    noun="meetings",
+    query="list_meetings",
+    count_query="list_meetings_count",
+    filters=(
+        Filter("kind", "Kind", "All kinds", "list_meeting_kinds", data_param="kind"),
+        Filter(
+            "year",
+            "Year",
+            "All years",
+            "list_meeting_years",
+            data_where="coalesce(cast(substr(start_date, 1, 4) as integer), year) = {value}",
+        ),
+        Filter("status", "Status", "Held and planned", "list_meeting_statuses", data_param="status"),
+        Filter(
+            "country",
+            "Host country",
+            "All host countries",
+            "list_meeting_countries",
+            data_where="host in (select id from towns where country = '{value}')",
+        ),
+    ),
+)
+PROJECTS = ListPage(
+    path="/projects",
+    table="projects",
+    title="Joint projects",
+    noun="projects",
+    query="list_projects",
+    count_query="list_projects_count",
+    filters=(
+        Filter(
+            "programme",
+            "Programme",
+            "All programmes",
+            "list_project_programmes",
+            data_param="programme",
+            none_where="programme is null",
+        ),
+        Filter(
+            "year",
+            "Year",
+            "All years",
+            "list_project_years",
+            data_where="coalesce(start_year, end_year) <= {value} and coalesce(end_year, start_year) >= {value}",
+        ),
+    ),
+)
+
+
+def _one(request, name: str) -> tuple[str, str | None]:
+    """The value of a GET parameter given at most once; '' when absent; a problem when given twice."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        return "", f"“{name}” is given {len(values)} times; give it once."
+    return (values[0].strip() if values else ""), None
+
+
+def _data_url(datasette, db, page: ListPage, chosen: dict[str, str]) -> str:
+    """The raw Datasette table with the same filters: a column filter where one maps, else `_where`."""
+    args: list[tuple[str, str]] = []
+    for f in page.filters:
+        value = chosen.get(f.name)
+        if not value:
+            continue
+        if value == "-" and f.none_where:
+            args.append(("_where", f.none_where))
+        elif f.data_param:
+            args.append((f.data_param, value))
+        elif f.data_where:  # the value is one of the choices offered, so it is a year or a country code
+            args.append(("_where", f.data_where.format(value=value)))
+    url = datasette.urls.table(db.name, page.table)
+    return url + ("?" + urlencode(args) if args else "")
+
+
+def _page_url(datasette, page: ListPage, chosen: dict[str, str], number: int) -> str:
+    args = [(f.name, chosen[f.name]) for f in page.filters if chosen.get(f.name)]
+    if number > 1:
+        args.append(("page", str(number)))
+    return datasette.urls.path(page.path) + ("?" + urlencode(args) if args else "")
+
+
+def _town(datasette, row: dict) -> dict:
+    row["url"] = datasette.urls.path(f"/town/{row['id']}")
+    row["membership"] = _pp.membership_text(row, row)
+    return row
+
+
+def _meeting(datasette, row: dict) -> dict:
+    row["url"] = datasette.urls.path(f"/meeting/{row['id']}")
+    row["when"] = _pp.meeting_when(row["start_date"], row["end_date"], row["year"])
+    row["status_text"] = _pp.status_text(row["status"], row["start_date"], row["end_date"], row["year"])
+    row["host_url"] = datasette.urls.path(f"/town/{row['host']}") if row["host"] else None
+    return row
+
+
+def _project(datasette, row: dict) -> dict:
+    row["url"] = datasette.urls.path(f"/project/{row['id']}")
+    row["years"] = _pp.year_range(row["start_year"], row["end_year"])
+    row["lead_url"] = datasette.urls.path(f"/town/{row['lead']}") if row["lead"] else None
+    return row
+
+
+FORMAT = {"towns": _town, "meetings": _meeting, "projects": _project}
+
+
+async def list_page(request, datasette, page: ListPage):
+    db = datasette.get_database()
+    problems: list[str] = []
+    chosen: dict[str, str] = {}
+    choices = []
+    for f in page.filters:
+        options = await _rows(db, f.options_query)
+        value, problem = _one(request, f.name)
+        offered = {str(o["value"]) for o in options}
+        if problem:
+            problems.append(problem)
+        elif value and value not in offered:
+            problems.append(
+                f"“{value}” is not one of the choices for {f.label.lower()}: choose one from the list "
+                f"“{f.label}” below, or “{f.any_label}”."
+            )
+        else:
+            chosen[f.name] = value
+        choices.append({"filter": f, "options": options, "value": chosen.get(f.name, "")})
+    params = {f.name: chosen.get(f.name, "") for f in page.filters}
+    counts = (await _rows(db, page.count_query, params))[0]
+    pages = max(1, -(-counts["matched"] // PAGE_SIZE))
+    number_text, problem = _one(request, "page")
+    number = 1
+    if problem:
+        problems.append(problem)
+    elif number_text:
+        if not (number_text.isascii() and number_text.isdigit()) or len(number_text) > 9 or int(number_text) < 1:
+            problems.append(f"“page” must be a whole number from 1 to {pages}; it is “{number_text}”.")
+        else:
+            number = int(number_text)
+    status = 400 if problems else 200
+    if not problems and number > pages:
+        problems.append(
+            f"There is no page {number}: the {counts['matched']} {page.noun} listed fill {pages} "
+            f"page{'s' if pages != 1 else ''}."
+        )
+        status = 404
+    rows = []
+    if not problems:
+        rows = await _rows(db, page.query, {**params, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE})
+        rows = [FORMAT[page.table](datasette, r) for r in rows]
+    filtered = any(chosen.values())
+    context = {
+        "list": page,
+        "choices": choices,
+        "rows": rows,
+        "problems": problems,
+        "matched": counts["matched"],
+        "total": counts["total"],
+        "filtered": filtered,
+        "first": (number - 1) * PAGE_SIZE + 1,
+        "last": (number - 1) * PAGE_SIZE + len(rows),
+        "page_number": number,
+        "pages": pages,
+        "previous_url": _page_url(datasette, page, chosen, number - 1) if 1 < number <= pages else None,
+        "next_url": _page_url(datasette, page, chosen, number + 1) if number < pages else None,
+        "clear_url": datasette.urls.path(page.path) if filtered or problems else None,
+        "data_url": _data_url(datasette, db, page, chosen),
+        "json_url": _data_url(datasette, db, page, chosen).replace(
+            datasette.urls.table(db.name, page.table), datasette.urls.table(db.name, page.table, format="json"), 1
+        ),
+    }
+    html = await datasette.render_template(
+        f"list-{page.table}.html", context, request=request, view_name=f"list-{page.table}"
+    )
+    return Response.html(html, status=status)
+
+
+async def towns_list(request, datasette):
+    return await list_page(request, datasette, TOWNS)
+
+
+async def meetings_list(request, datasette):
+    return await list_page(request, datasette, MEETINGS)
+
+
+async def projects_list(request, datasette):
+    return await list_page(request, datasette, PROJECTS)
+
+
+@hookimpl
+def register_routes():
+    return [(r"^/towns$", towns_list), (r"^/meetings$", meetings_list), (r"^/projects$", projects_list)]
