@@ -211,6 +211,10 @@ async def list_page(request, datasette, page: ListPage):
             problems.append(f"“page” must be a whole number from 1 to {pages}; it is “{number_text}”.")
         else:
             number = int(number_text)
+    given_empty = [k for k in (*params, "page") if k in request.args and not (request.args.get(k) or "").strip()]
+    if not problems and given_empty:
+        # the form sends its empty choices ("all"): answer with the list's own address, without them
+        return Response.redirect(_page_url(datasette, page, chosen, number), status=302)
     status = 400 if problems else 200
     if not problems and number > pages:
         problems.append(

@@ -1,6 +1,6 @@
 """robots.txt and sitemap.xml: keep crawlers off the SQL, faceted and filtered pages, and point them to
-the pages worth indexing — the landing page, the lists of towns, meetings and projects, one page per town, meeting and project, the tables, the
-canned questions and the downloads.
+the pages worth indexing — the landing page, the lists of towns, meetings and projects, one page per
+town, meeting and project, the tables, the canned questions and the downloads.
 
 Every table, view and canned query gets its own `Disallow: /<db>/<name>?` line, so a parser that does
 not know wildcards (Python's urllib.robotparser, many small crawlers) still keeps off the pages that
