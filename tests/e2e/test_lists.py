@@ -235,3 +235,41 @@ def test_the_lists_fit_a_phone_screen(browser, site_url, screenshots, path):
         page.screenshot(path=screenshots / f"list-{name}-phone.png", full_page=True)
     finally:
         context.close()
+
+
+# --- Datasette's own table pages: the rows come first ---------------------------------------------------
+
+
+@pytest.mark.parametrize("table", ["towns", "meetings", "projects"])
+def test_a_table_page_folds_its_column_descriptions_and_shows_a_row_above_the_fold(
+    page, site_url, sql, screenshots, table
+):
+    columns = [r[1] for r in sql(f"pragma table_info({table})")]
+    page.goto(f"{site_url}/douzelage/{table}", wait_until="domcontentloaded")
+    fold = page.locator("details.column-descriptions")
+    assert fold.count() == 1 and fold.get_attribute("open") is None
+    assert fold.locator("summary").inner_text() == f"What the {len(columns)} columns mean"
+    described = fold.locator("dt")
+    assert described.count() == len(columns) and not described.first.is_visible()
+    first = page.locator("table.rows-and-columns tbody tr").first
+    box = first.bounding_box()
+    assert box is not None and box["y"] + 20 <= DESKTOP["height"], f"the first row starts at {box}"
+    page.screenshot(path=screenshots / f"table-{table}-desktop.png")
+    fold.locator("summary").click()
+    assert described.first.is_visible()
+    assert described.all_inner_texts() == columns
+
+
+def test_the_towns_table_map_is_drawn_after_the_rows(page, site_url, sql):
+    with_position = sql("select count(*) from towns where latitude is not null")[0][0]
+    page.goto(f"{site_url}/douzelage/towns", wait_until="domcontentloaded")
+    page.wait_for_selector("#table-map .leaflet-container")
+    table = page.locator("table.rows-and-columns").bounding_box()
+    drawn = page.locator("#table-map .leaflet-container").bounding_box()
+    assert drawn["y"] >= table["y"] + table["height"]
+    page.wait_for_function(
+        "n => [...document.querySelectorAll('#table-map .marker-cluster span')]"
+        ".reduce((s, e) => s + Number(e.textContent), 0) + "
+        "document.querySelectorAll('#table-map .leaflet-marker-icon:not(.marker-cluster)').length === n",
+        arg=with_position,
+    )

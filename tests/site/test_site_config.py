@@ -1,5 +1,6 @@
-"""What the site takes from Datasette stays in step with the installed Datasette: the copy of its
-base.html template, and the permission memo on one of its private methods (site/plugins/fast_reads.py)."""
+"""What the site takes from Datasette stays in step with the installed Datasette: the copies of its
+base.html and table.html templates, and the permission memo on one of its private methods
+(site/plugins/fast_reads.py)."""
 
 import copy
 import importlib.util
@@ -12,6 +13,7 @@ from douzelage.layout import SITE
 from douzelage.serve import datasette_kwargs
 
 INSTALLED_BASE = Path(datasette.__file__).parent / "templates" / "base.html"
+INSTALLED_TABLE = Path(datasette.__file__).parent / "templates" / "table.html"
 
 
 def _fast_reads():
@@ -30,6 +32,31 @@ def test_our_base_html_is_the_installed_datasettes_with_only_our_two_changes():
         f"Datasette's base.html ({INSTALLED_BASE}) changed: copy it again into site/templates/base.html "
         "and make the two changes the comment at its top names"
     )
+
+
+def test_our_table_html_is_the_installed_datasettes_with_only_our_two_changes():
+    ours = (SITE / "templates" / "table.html").read_text(encoding="utf-8")
+    comment, _, body = ours.partition("-#}\n")
+    assert comment.startswith("{#-") and "two changes" in comment
+    fold = (
+        '<details class="column-descriptions"><summary>What the {{ metadata.columns|length }} columns mean</summary>\n'
+    )
+    assert body.count(fold) == 1 and body.count("</dl>\n</details>\n") == 1
+    assert body.count('<div id="table-map"></div>\n') == 1
+    undone = body.replace(fold, "", 1).replace("</dl>\n</details>\n", "</dl>\n", 1)
+    undone = undone.replace('<div id="table-map"></div>\n', "", 1)
+    assert undone == INSTALLED_TABLE.read_text(encoding="utf-8"), (
+        f"Datasette's table.html ({INSTALLED_TABLE}) changed: copy it again into site/templates/table.html "
+        "and make the two changes the comment at its top names"
+    )
+
+
+def test_the_table_map_is_drawn_where_our_table_html_holds_it(built):
+    import json
+
+    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
+    container = metadata["plugins"]["datasette-cluster-map"]["container"]
+    assert container == "#table-map" and 'id="table-map"' in (SITE / "templates" / "table.html").read_text()
 
 
 async def test_the_permission_memo_is_made_on_the_datasette_version_it_was_written_for(ds):
