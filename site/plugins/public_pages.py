@@ -232,6 +232,25 @@ def _row_url(datasette, db, table: str, key: str) -> str:
     return datasette.urls.row(db.name, table, key)
 
 
+def _map_points(datasette, towns: list[dict], this: str | None = None) -> list[dict]:
+    """The towns with a position, as town-map.js draws them; `this` (the page's own town, a meeting's host,
+    a project's lead) is marked."""
+    return [
+        {
+            "id": t["id"],
+            "name": t["name"],
+            "country_name": t["country_name"],
+            "latitude": t["latitude"],
+            "longitude": t["longitude"],
+            "status": t["status"],
+            "url": datasette.urls.path(f"/town/{t['id']}"),
+            **({"this": True} if t["id"] == this else {}),
+        }
+        for t in towns
+        if t["latitude"] is not None and t["longitude"] is not None
+    ]
+
+
 async def landing(datasette) -> dict:
     db = datasette.get_database()
     towns = await _rows(db, "landing_towns")
@@ -342,6 +361,7 @@ async def town_page(request, datasette):
         "sources": sources,
         "claims": claims,
         "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "map_points": map_points,
         "population_text": (
             f"{town['population']:,}".replace(",", "\u202f")
             + " inhabitants"
@@ -373,7 +393,21 @@ async def meeting_page(request, datasette):
     await _public_notes(db, [meeting])
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    on_map = list(towns)
+    if meeting["host"] and all(t["id"] != meeting["host"] for t in towns):  # a host no participant list names
+        host = {
+            "id": meeting["host"],
+            "name": meeting["host_name"],
+            "country_name": meeting["host_country"],
+            "latitude": meeting["host_latitude"],
+            "longitude": meeting["host_longitude"],
+            "status": meeting["host_status"],
+        }
+        on_map.insert(0, host)
+    map_points = _map_points(datasette, on_map, meeting["host"])
     context = {
+        "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "map_points": map_points,
         "meeting": meeting,
         "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"]),
         "status_text": status_text(meeting["status"], meeting["start_date"], meeting["end_date"], meeting["year"]),
@@ -399,7 +433,10 @@ async def project_page(request, datasette):
     await _public_notes(db, [project])
     for t in towns:
         t["url"] = datasette.urls.path(f"/town/{t['id']}")
+    map_points = _map_points(datasette, towns, project["lead"])
     context = {
+        "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "map_points": map_points,
         "project": project,
         "years": year_range(project["start_year"], project["end_year"]),
         "towns": towns,
