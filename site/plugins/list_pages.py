@@ -44,6 +44,7 @@ class Filter(NamedTuple):
     label: str  # the label of its choice list
     any_label: str  # the choice that means no filter
     options_query: str  # the page query that lists its choices (value, label)
+    not_offered: str  # what a value outside the choices is told, a whole sentence with {value}
     data_param: str | None = None  # the Datasette table filter it maps to, where it maps to one
     data_where: str | None = None  # else a `_where` clause, {value} replaced by the checked value
     none_where: str | None = None  # the `_where` clause for the choice '-' (not stated)
@@ -57,6 +58,8 @@ class ListPage(NamedTuple):
     query: str
     count_query: str
     filters: tuple[Filter, ...]
+    past_end: str  # a page past the last, whole sentences with {number}, {matched} and {pages}
+    past_end_one: str  # the same when the list fits on one page
 
 
 TOWNS = ListPage(
@@ -66,9 +69,25 @@ TOWNS = ListPage(
     noun="towns",
     query="list_towns",
     count_query="list_towns_count",
+    past_end="There is no page {number}: the {matched} towns listed fill {pages} pages.",
+    past_end_one="There is no page {number}: the {matched} towns listed fit on one page.",
     filters=(
-        Filter("country", "Country", "All countries", "list_town_countries", data_param="country"),
-        Filter("status", "Membership", "Current and former members", "list_town_statuses", data_param="status"),
+        Filter(
+            "country",
+            "Country",
+            "All countries",
+            "list_town_countries",
+            "“{value}” is not a country of the member towns; choose one from the list “Country” below.",
+            data_param="country",
+        ),
+        Filter(
+            "status",
+            "Membership",
+            "Current and former members",
+            "list_town_statuses",
+            "“{value}” is not a membership status; choose current or former from the list “Membership” below.",
+            data_param="status",
+        ),
     ),
 )
 MEETINGS = ListPage(
@@ -78,21 +97,40 @@ MEETINGS = ListPage(
     noun="meetings",
     query="list_meetings",
     count_query="list_meetings_count",
+    past_end="There is no page {number}: the {matched} meetings listed fill {pages} pages.",
+    past_end_one="There is no page {number}: the {matched} meetings listed fit on one page.",
     filters=(
-        Filter("kind", "Kind", "All kinds", "list_meeting_kinds", data_param="kind"),
+        Filter(
+            "kind",
+            "Kind",
+            "All kinds",
+            "list_meeting_kinds",
+            "“{value}” is not a kind of meeting in this record; choose one from the list “Kind” below.",
+            data_param="kind",
+        ),
         Filter(
             "year",
             "Year",
             "All years",
             "list_meeting_years",
+            "No meeting in this record is of the year “{value}”; choose a year from the list “Year” below.",
             data_where="coalesce(cast(substr(start_date, 1, 4) as integer), year) = {value}",
         ),
-        Filter("status", "Status", "Held and planned", "list_meeting_statuses", data_param="status"),
+        Filter(
+            "status",
+            "Status",
+            "Held and planned",
+            "list_meeting_statuses",
+            "“{value}” is not the status of a meeting in this record; choose one from the list “Status” below.",
+            data_param="status",
+        ),
         Filter(
             "country",
             "Host country",
             "All host countries",
             "list_meeting_countries",
+            "No meeting in this record is hosted in a country with the code “{value}”; choose one from the list "
+            "“Host country” below.",
             data_where="host in (select id from towns where country = '{value}')",
         ),
     ),
@@ -104,12 +142,15 @@ PROJECTS = ListPage(
     noun="projects",
     query="list_projects",
     count_query="list_projects_count",
+    past_end="There is no page {number}: the {matched} projects listed fill {pages} pages.",
+    past_end_one="There is no page {number}: the {matched} projects listed fit on one page.",
     filters=(
         Filter(
             "programme",
             "Programme",
             "All programmes",
             "list_project_programmes",
+            "“{value}” is not the programme of a project in this record; choose one from the list “Programme” below.",
             data_param="programme",
             none_where="programme is null",
         ),
@@ -118,6 +159,7 @@ PROJECTS = ListPage(
             "Year",
             "All years",
             "list_project_years",
+            "No project in this record ran in the year “{value}”; choose a year from the list “Year” below.",
             data_where="coalesce(start_year, end_year) <= {value} and coalesce(end_year, start_year) >= {value}",
         ),
     ),
@@ -192,10 +234,7 @@ async def list_page(request, datasette, page: ListPage):
         if problem:
             problems.append(problem)
         elif value and value not in offered:
-            problems.append(
-                f"“{value}” is not one of the choices for {f.label.lower()}: choose one from the list "
-                f"“{f.label}” below, or “{f.any_label}”."
-            )
+            problems.append(f.not_offered.format(value=value))
         else:
             chosen[f.name] = value
         choices.append({"filter": f, "options": options, "value": chosen.get(f.name, "")})
@@ -217,10 +256,8 @@ async def list_page(request, datasette, page: ListPage):
         return Response.redirect(_page_url(datasette, page, chosen, number), status=302)
     status = 400 if problems else 200
     if not problems and number > pages:
-        problems.append(
-            f"There is no page {number}: the {counts['matched']} {page.noun} listed fill {pages} "
-            f"page{'s' if pages != 1 else ''}."
-        )
+        said = page.past_end if pages > 1 else page.past_end_one
+        problems.append(said.format(number=number, matched=counts["matched"], pages=pages))
         status = 404
     rows = []
     if not problems:
