@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8001
 READY  := $(VENV)/.ready
 
-.PHONY: setup build validate lint check serve test browser bench soak clean help
+.PHONY: setup build validate lint check serve test browser bench soak clean help i18n-extract i18n-update i18n-init
 
 help:                      ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -26,7 +26,7 @@ validate: $(READY)         ## check sources/ without writing anything (frictionl
 	$(BIN)/frictionless validate sources/datapackage.json > /dev/null || $(BIN)/frictionless validate sources/datapackage.json
 	$(BIN)/douzelage validate
 
-lint: build                ## ruff (lint + format), mypy, and the strict lint of the published descriptor and metadata.json
+lint: build                ## ruff (lint + format), mypy, and the strict lint of the sources and published descriptors and metadata.json
 	$(BIN)/ruff check scripts tests bench site/plugins
 	$(BIN)/ruff format --check scripts tests bench site/plugins
 	$(BIN)/mypy
@@ -53,6 +53,18 @@ bench: $(READY)            ## benchmark build, floor, naive pipeline and site (S
 
 soak: build               ## 3 min on loopback: 50 visitors and 4 hostile clients; writes bench/soak.{json,md} (PHASE=20 to shorten)
 	$(BIN)/python bench/soak.py $(if $(PHASE),--phase $(PHASE))
+
+# The public pages' translations (site/locale/<lang>/LC_MESSAGES/messages.po; the server compiles them with
+# babel when it reads them). After changing a message: make i18n-update, translate, check msgfmt-clean.
+I18N_KEYWORDS := -k _ -k _n:1,2
+i18n-extract: $(READY)     ## collect the messages of the templates and plugins into site/locale/messages.pot
+	$(BIN)/pybabel extract -F babel.cfg $(I18N_KEYWORDS) --no-location --sort-output --omit-header -w 120 -o site/locale/messages.pot .
+
+i18n-update: i18n-extract  ## merge new and changed messages into every catalogue (then translate the new ones)
+	$(BIN)/pybabel update -i site/locale/messages.pot -d site/locale --no-fuzzy-matching --ignore-obsolete -w 120
+
+i18n-init: i18n-extract    ## start a new language's catalogue: make i18n-init LANG_CODE=it
+	$(BIN)/pybabel init -i site/locale/messages.pot -d site/locale -w 120 -l $(LANG_CODE)
 
 clean:                     ## remove the virtual environment and caches
 	rm -rf $(VENV) .pytest_cache build

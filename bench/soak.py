@@ -99,7 +99,7 @@ async def visitor(base: str, address: str, until: float, out: list, server: list
             try:
                 r = await client.get(path)
                 out.append(time.monotonic() - started)
-                server.append(server_ms(r))
+                server.append((server_ms(r), path))
                 status[r.status_code] = status.get(r.status_code, 0) + 1
             except httpx.HTTPError as e:
                 errors.append(f"{type(e).__name__} {path}")
@@ -114,9 +114,10 @@ async def attacker(base: str, address: str, until: float, status: dict, times: l
             while time.monotonic() < until:
                 started = time.monotonic()
                 try:
-                    r = await client.get(random.choice(HOSTILE))
+                    path = random.choice(HOSTILE)
+                    r = await client.get(path)
                     status[r.status_code] = status.get(r.status_code, 0) + 1
-                    server.append(server_ms(r))
+                    server.append((server_ms(r), f"{r.status_code} {path}"))
                 except httpx.HTTPError as e:
                     status[type(e).__name__] = status.get(type(e).__name__, 0) + 1
                 times.append(time.monotonic() - started)
@@ -167,7 +168,8 @@ async def phase(base: str, seconds: float, attackers: int, pid: int, memory: lis
         "hostile_requests": len(hostile_times),
         "hostile_status": hostile_status,
         "hostile_max_ms": percentile(hostile_times, 1.0),
-        "server_max_ms": round(max(server + hostile_server, default=0.0), 1),
+        "server_max_ms": round(max((ms for ms, _ in server + hostile_server), default=0.0), 1),
+        "server_slowest": [f"{ms:.0f} ms {path}" for ms, path in sorted(server + hostile_server, reverse=True)[:5]],
     }
 
 
@@ -272,6 +274,7 @@ def main() -> int:
         f"- hostile: {attacked['hostile_requests']} requests, status {attacked['hostile_status']}",
         f"- p95 ratio (attacked / calm): {result['p95_ratio_attacked_to_calm']}",
         f"- longest the server worked on one request (its Server-Timing header): {result['largest_server_time_ms']} ms",
+        f"- the server's five longest requests, under attack: {'; '.join(attacked['server_slowest'])}",
         f"- largest single request as a client waited for it (with queueing on 2 cores shared with the load "
         f"generator): {result['largest_request_ms']} ms",
         f"- log bytes per refused request: {result['log_bytes_per_refused_request']}",

@@ -10,7 +10,7 @@ The pipeline runs one way; pipeline.py says the order, each stage is a module wi
     derive.py                  3. positions, membership summary, countries, distances
     check/     rules.py        4. keys, references and the Douzelage's rules; every problem at once
                crosscheck.py      positions against GeoNames (the record tests)
-               lint.py            strict lint of what the build publishes about itself
+               lint.py            strict lint of the sources descriptor and of what the build publishes
     report.py                  5. the coverage report, from the checked tables
     write/     package.py      6. the outputs: the Data Package (CSV, datapackage.json, zip),
                geojson_map.py     the GeoJSON map, database.py (indexes, full-text search, views),

@@ -151,16 +151,18 @@ def validate(sources: Path, fmt: str) -> None:
     show_default=True,
     help="Datasette metadata.json.",
 )
+@SOURCES_OPTION
 @FORMAT_OPTION
-def lint(package: Path, metadata: Path, fmt: str) -> None:
-    """Lint the published package descriptor strictly, and metadata.json against the database."""
-    from douzelage.check.lint import lint_published
+def lint(package: Path, metadata: Path, sources: Path, fmt: str) -> None:
+    """Lint strictly the sources descriptor and the published one, and metadata.json against the database."""
+    from douzelage.check.lint import lint_published, lint_sources
 
     for needed in (package / "datapackage.json", package / DB_FILE):
         if not needed.is_file():
             raise click.BadParameter(f"{needed} does not exist: run `douzelage build` first", param_hint="--package")
-    problems = lint_published(package, metadata)
-    _finish(problems, [], fmt, f"{package / 'datapackage.json'} and {metadata}: no problems", "lint failed")
+    problems = lint_sources(sources) + lint_published(package, metadata)
+    linted = f"{sources / 'datapackage.json'}, {package / 'datapackage.json'} and {metadata}"
+    _finish(problems, [], fmt, f"{linted}: no problems", "lint failed")
 
 
 @main.command()

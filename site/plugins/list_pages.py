@@ -191,31 +191,32 @@ def _data_url(datasette, db, page: ListPage, chosen: dict[str, str]) -> str:
     return url + ("?" + urlencode(args) if args else "")
 
 
-def _page_url(datasette, page: ListPage, chosen: dict[str, str], number: int) -> str:
+def _page_url(datasette, lang: str, page: ListPage, chosen: dict[str, str], number: int) -> str:
+    """A page of the list, with these filters, in the language of the page that links to it."""
     args = [(f.name, chosen[f.name]) for f in page.filters if chosen.get(f.name)]
     if number > 1:
         args.append(("page", str(number)))
-    return datasette.urls.path(page.path) + ("?" + urlencode(args) if args else "")
+    return _pp._page_url(datasette, lang, page.path) + ("?" + urlencode(args) if args else "")
 
 
-def _town(datasette, row: dict) -> dict:
-    row["url"] = datasette.urls.path(f"/town/{row['id']}")
-    row["membership"] = _pp.membership_text(row, row)
+def _town(datasette, lang: str, row: dict) -> dict:
+    row["url"] = _pp._page_url(datasette, lang, f"/town/{row['id']}")
+    row["membership"] = _pp.membership_text(row, row, lang)
     return row
 
 
-def _meeting(datasette, row: dict) -> dict:
-    row["url"] = datasette.urls.path(f"/meeting/{row['id']}")
-    row["when"] = _pp.meeting_when(row["start_date"], row["end_date"], row["year"])
-    row["status_text"] = _pp.status_text(row["status"], row["start_date"], row["end_date"], row["year"])
-    row["host_url"] = datasette.urls.path(f"/town/{row['host']}") if row["host"] else None
+def _meeting(datasette, lang: str, row: dict) -> dict:
+    row["url"] = _pp._page_url(datasette, lang, f"/meeting/{row['id']}")
+    row["when"] = _pp.meeting_when(row["start_date"], row["end_date"], row["year"], lang)
+    row["status_text"] = _pp.status_text(row["status"], row["start_date"], row["end_date"], row["year"], lang=lang)
+    row["host_url"] = _pp._page_url(datasette, lang, f"/town/{row['host']}") if row["host"] else None
     return row
 
 
-def _project(datasette, row: dict) -> dict:
-    row["url"] = datasette.urls.path(f"/project/{row['id']}")
-    row["years"] = _pp.year_range(row["start_year"], row["end_year"])
-    row["lead_url"] = datasette.urls.path(f"/town/{row['lead']}") if row["lead"] else None
+def _project(datasette, lang: str, row: dict) -> dict:
+    row["url"] = _pp._page_url(datasette, lang, f"/project/{row['id']}")
+    row["years"] = _pp.year_range(row["start_year"], row["end_year"], lang)
+    row["lead_url"] = _pp._page_url(datasette, lang, f"/town/{row['lead']}") if row["lead"] else None
     return row
 
 
@@ -224,6 +225,7 @@ FORMAT = {"towns": _town, "meetings": _meeting, "projects": _project}
 
 async def list_page(request, datasette, page: ListPage):
     db = datasette.get_database()
+    lang = _pp._lang(request)
     problems: list[str] = []
     chosen: dict[str, str] = {}
     choices = []
@@ -253,7 +255,7 @@ async def list_page(request, datasette, page: ListPage):
     given_empty = [k for k in (*params, "page") if k in request.args and not (request.args.get(k) or "").strip()]
     if not problems and given_empty:
         # the form sends its empty choices ("all"): answer with the list's own address, without them
-        return Response.redirect(_page_url(datasette, page, chosen, number), status=302)
+        return Response.redirect(_page_url(datasette, lang, page, chosen, number), status=302)
     status = 400 if problems else 200
     if not problems and number > pages:
         said = page.past_end if pages > 1 else page.past_end_one
@@ -262,7 +264,7 @@ async def list_page(request, datasette, page: ListPage):
     rows = []
     if not problems:
         rows = await _rows(db, page.query, {**params, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE})
-        rows = [FORMAT[page.table](datasette, r) for r in rows]
+        rows = [FORMAT[page.table](datasette, lang, r) for r in rows]
     filtered = any(chosen.values())
     context = {
         "list": page,
@@ -276,9 +278,9 @@ async def list_page(request, datasette, page: ListPage):
         "last": (number - 1) * PAGE_SIZE + len(rows),
         "page_number": number,
         "pages": pages,
-        "previous_url": _page_url(datasette, page, chosen, number - 1) if 1 < number <= pages else None,
-        "next_url": _page_url(datasette, page, chosen, number + 1) if number < pages else None,
-        "clear_url": datasette.urls.path(page.path) if filtered or problems else None,
+        "previous_url": _page_url(datasette, lang, page, chosen, number - 1) if 1 < number <= pages else None,
+        "next_url": _page_url(datasette, lang, page, chosen, number + 1) if number < pages else None,
+        "clear_url": _pp._page_url(datasette, lang, page.path) if filtered or problems else None,
         "data_url": _data_url(datasette, db, page, chosen),
         "json_url": _data_url(datasette, db, page, chosen).replace(
             datasette.urls.table(db.name, page.table), datasette.urls.table(db.name, page.table, format="json"), 1

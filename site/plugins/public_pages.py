@@ -10,8 +10,10 @@ imports nothing from the build.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
+import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -20,28 +22,53 @@ import yaml
 from datasette import hookimpl
 from datasette.utils import escape_fts
 from datasette.utils.asgi import Response
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 
 SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 
 
-def human_date(value) -> str:
-    """'2018-05-11' → '11 May 2018'; a year stays a year; nothing → ''."""
+def _i18n():
+    """The language plugin (site/plugins/i18n.py), loaded once by its path: its catalogues and the
+    formatting of dates and numbers by language. Datasette loads its hooks on its own."""
+    module = sys.modules.get(_I18N_MODULE)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(_I18N_MODULE, Path(__file__).resolve().with_name("i18n.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_I18N_MODULE] = module
+        spec.loader.exec_module(module)
+    return module
+
+
+_I18N_MODULE = "douzelage_site_i18n"
+EN = "en"
+
+
+def _tr(lang: str):
+    return _i18n().translator(lang)
+
+
+def human_date(value, lang: str = EN) -> str:
+    """'2018-05-11' → '11 May 2018' ('11 maj 2018' in Swedish); a year stays a year; nothing → ''."""
     if not value:
         return ""
     text = str(value)
     if len(text) == 10:
         d = date.fromisoformat(text)
-        return f"{d.day} {d:%B} {d.year}"
+        return f"{d.day} {d:%B} {d.year}" if lang == EN else _i18n().format_date(d, lang)
     return text
 
 
-def human_dates(start, end) -> str:
+def human_dates(start, end, lang: str = EN) -> str:
     """A date range as people write it: '11–12 May 2018', '28 September – 1 October 2023'."""
+    _, _n = _tr(lang)
     if not start:
-        return "date not known"
+        return _("date not known")
     s = date.fromisoformat(start)
     e = date.fromisoformat(end) if end else s
+    if lang != EN:
+        return _i18n().format_date_range(s, e, lang)
     if e == s:
         return human_date(start)
     if (s.year, s.month) == (e.year, e.month):
@@ -51,92 +78,204 @@ def human_dates(start, end) -> str:
     return f"{human_date(start)} – {human_date(end)}"
 
 
-def meeting_when(start, end, year=None) -> str:
+def meeting_when(start, end, year=None, lang: str = EN) -> str:
     """A meeting's dates; where the sources give only its year, the year and that the dates are not known."""
+    _, _n = _tr(lang)
     if not start and year:
-        return f"{year}, dates not known"
-    return human_dates(start, end)
+        return _("%(year)s, dates not known", year=year)
+    return human_dates(start, end, lang)
 
 
-def year_range(start, end) -> str:
+def year_range(start, end, lang: str = EN) -> str:
     """2019, 2022 → '2019–2022'; one year alone stays alone; neither → 'years not stated'."""
-    return "–".join(str(y) for y in dict.fromkeys((start, end)) if y) or "years not stated"
+    _, _n = _tr(lang)
+    return "–".join(str(y) for y in dict.fromkeys((start, end)) if y) or _("years not stated")
 
 
-def position_text(latitude, longitude) -> str:
+def position_text(latitude, longitude, lang: str = EN) -> str:
+    _, _n = _tr(lang)
     if latitude is None or longitude is None:
-        return "not stated"
-    return f"{abs(latitude)}° {'N' if latitude >= 0 else 'S'}, {abs(longitude)}° {'E' if longitude >= 0 else 'W'}"
+        return _("not stated")
+    lat, lon = abs(latitude), abs(longitude)
+    if lang != EN:
+        lat, lon = (_i18n().babel_format_decimal(v, format="0.######", locale=lang) for v in (lat, lon))
+    # the compass letters: N(orth), S(outh), E(ast), W(est)
+    ns = _("N") if latitude >= 0 else _("S")
+    ew = _("E") if longitude >= 0 else _("W")
+    return f"{lat}° {ns}, {lon}° {ew}"
 
 
-def joined_text(joined, earliest=None, latest=None) -> str:
-    """When a town joined, saying no more than the sources: a year, a range from the evidence, or nothing."""
+def population_text(population, year, lang: str = EN) -> str | None:
+    """'10 870 inhabitants (2023)', the number grouped as the language groups it."""
+    _, _n = _tr(lang)
+    if not population:
+        return None
+    number = f"{population:,}".replace(",", "\u202f") if lang == EN else _i18n().format_number(population, lang)
+    text = _n("%(number)s inhabitant", "%(number)s inhabitants", population, number=number)
+    return _("%(population)s (%(year)s)", population=text, year=year) if year else text
+
+
+def grant_text(grant_eur, lang: str = EN) -> str | None:
+    if not grant_eur:
+        return None
+    if lang == EN:
+        return f"{grant_eur:,.0f} EUR".replace(",", "\u202f")
+    return _i18n().format_number(round(grant_eur), lang) + " EUR"
+
+
+def _joined(joined, earliest=None, latest=None) -> tuple[str, dict]:
+    """What the sources say of when a town joined: a kind and its years."""
     if joined:
-        return f"since {joined}"
+        return "year", {"year": joined}
     if earliest and earliest == latest:
-        return f"since {earliest} (inferred from the sources)"
+        return "inferred", {"year": earliest}
     if earliest and latest:
-        return f"joined between {earliest} and {latest}"
+        return "between", {"earliest": earliest, "latest": latest}
     if latest:
-        return f"joined by {latest}"
+        return "by", {"year": latest}
     if earliest:
-        return f"joined in {earliest} or later"
-    return "join year not stated by our sources"
+        return "after", {"year": earliest}
+    return "unknown", {}
 
 
-def membership_text(town: dict, membership: dict | None) -> str:
+def _joined_phrase(kind: str, years: dict, lang: str) -> str:
+    _, _n = _tr(lang)
+    if kind == "year":
+        return _("since %(year)s", **years)
+    if kind == "inferred":
+        return _("since %(year)s (inferred from the sources)", **years)
+    if kind == "between":
+        return _("joined between %(earliest)s and %(latest)s", **years)
+    if kind == "by":
+        return _("joined by %(year)s", **years)
+    if kind == "after":
+        return _("joined in %(year)s or later", **years)
+    return _("join year not stated by our sources")
+
+
+def joined_text(joined, earliest=None, latest=None, lang: str = EN) -> str:
+    """When a town joined, saying no more than the sources: a year, a range from the evidence, or nothing."""
+    return _joined_phrase(*_joined(joined, earliest, latest), lang)
+
+
+def membership_text(town: dict, membership: dict | None, lang: str = EN) -> str:
     """'Member since 1998 (founder member)', 'Member (joined by 2019)', 'Former member: from 1997 to 2016'."""
+    _, _n = _tr(lang)
     m = membership or {}
-    since = joined_text(town.get("joined"), m.get("joined_earliest"), m.get("joined_latest"))
-    founder = " (founder member)" if m.get("founder") else ""
+    kind, years = _joined(town.get("joined"), m.get("joined_earliest"), m.get("joined_latest"))
     if town.get("status") == "former":
-        left = f" to {town['left']}" if town.get("left") else ""
-        if since.startswith("since "):
-            return f"Former member: from {since[len('since ') :]}{left}{founder}"
-        return f"Former member ({since}){left}{founder}"
-    return f"Member {since}{founder}" if since.startswith("since ") else f"Member ({since}){founder}"
+        left = town.get("left")
+        if kind == "year":
+            text = (
+                _("Former member: from %(year)s to %(left)s", left=left, **years)
+                if left
+                else _("Former member: from %(year)s", **years)
+            )
+        elif kind == "inferred":
+            text = (
+                _("Former member: from %(year)s (inferred from the sources) to %(left)s", left=left, **years)
+                if left
+                else _("Former member: from %(year)s (inferred from the sources)", **years)
+            )
+        else:
+            joined = _joined_phrase(kind, years, lang)
+            text = (
+                _("Former member (%(joined)s) to %(left)s", joined=joined, left=left)
+                if left
+                else _("Former member (%(joined)s)", joined=joined)
+            )
+    elif kind == "year":
+        text = _("Member since %(year)s", **years)
+    elif kind == "inferred":
+        text = _("Member since %(year)s (inferred from the sources)", **years)
+    else:
+        text = _("Member (%(joined)s)", joined=_joined_phrase(kind, years, lang))
+    return _("%(membership)s (founder member)", membership=text) if m.get("founder") else text
 
 
 PAST_PLANNED = "announced; no source says it took place"
 
 
-def status_text(status: str, start_date=None, end_date=None, year=None, today: date | None = None) -> str:
+def status_text(
+    status: str, start_date=None, end_date=None, year=None, today: date | None = None, lang: str = EN
+) -> str:
     """Whether a meeting took place, saying no more than the sources: 'held'; 'planned' while its date is
     ahead (or not known); once the date has passed with no report of the event, that it was announced."""
+    _, _n = _tr(lang)
     if status != "planned":
-        return status
+        return term(status, lang)
     today = today or date.today()
     last = end_date or start_date
     if last:
         past = date.fromisoformat(last) < today
     else:
         past = year is not None and year < today.year
-    return PAST_PLANNED if past else "planned"
+    return _("announced; no source says it took place") if past else _("planned")
 
 
-def towns_named_text(named: int, represented) -> str:
+def term(value, lang: str = EN) -> str:
+    """A word of the data's vocabularies (a meeting's kind and status, a town's role) in `lang`; a word
+    not listed stays as the data has it."""
+    _, _n = _tr(lang)
+    terms = {
+        "held": _("held"),
+        "planned": _("planned"),
+        "current": _("current"),
+        "former": _("former"),
+        "general meeting": _("general meeting"),
+        "education meeting": _("education meeting"),
+        "exchange": _("exchange"),
+        "music festival": _("music festival"),
+        "study visit": _("study visit"),
+        "youth meeting": _("youth meeting"),
+        "other": _("other"),
+        "lead": _("lead"),
+        "partner": _("partner"),
+        "host": _("host"),
+        "town": _("town"),
+        "meeting": _("meeting"),
+        "project": _("project"),
+    }
+    return terms.get(value, value) if value is not None else ""
+
+
+def towns_named_text(named: int, represented, lang: str = EN) -> str:
     """How many towns the sources name beside how many were represented, and what is not known."""
+    _, _n = _tr(lang)
     if represented is None:
         return (
-            (
-                f"The sources name {named} town{'s' if named != 1 else ''} that took part; how many towns were "
-                "represented in all is not known."
+            _n(
+                "The sources name %(num)s town that took part; how many towns were represented in all is not known.",
+                "The sources name %(num)s towns that took part; how many towns were represented in all is not known.",
+                named,
             )
             if named
-            else "No source read lists the towns that took part, nor how many were represented."
+            else _("No source read lists the towns that took part, nor how many were represented.")
         )
     if named == 0:
-        return f"{represented} towns were represented; no source read names them."
+        return _n(
+            "%(num)s town was represented; no source read names it.",
+            "%(num)s towns were represented; no source read names them.",
+            represented,
+        )
     if named < represented:
-        return (
-            f"The sources name {named} of the {represented} towns represented; the rest are not named in any "
-            "source read."
+        return _n(
+            "The sources name %(named)s of the %(num)s town represented; the rest are not named in any source read.",
+            "The sources name %(named)s of the %(num)s towns represented; the rest are not named in any source read.",
+            represented,
+            named=named,
         )
     if named == represented:
-        return f"{represented} towns were represented, and the sources name them all."
-    return (
-        f"The sources name {named} towns, host included; the source of the figure counts {represented} towns "
-        "represented."
+        return _n(
+            "%(num)s town was represented, and the sources name it.",
+            "%(num)s towns were represented, and the sources name them all.",
+            represented,
+        )
+    return _n(
+        "The sources name %(named)s towns, host included; the source of the figure counts %(num)s town represented.",
+        "The sources name %(named)s towns, host included; the source of the figure counts %(num)s towns represented.",
+        represented,
+        named=named,
     )
 
 
@@ -232,7 +371,7 @@ def _row_url(datasette, db, table: str, key: str) -> str:
     return datasette.urls.row(db.name, table, key)
 
 
-def _map_points(datasette, towns: list[dict], this: str | None = None) -> list[dict]:
+def _map_points(datasette, lang: str, towns: list[dict], this: str | None = None) -> list[dict]:
     """The towns with a position, as town-map.js draws them; `this` (the page's own town, a meeting's host,
     a project's lead) is marked."""
     return [
@@ -243,7 +382,7 @@ def _map_points(datasette, towns: list[dict], this: str | None = None) -> list[d
             "latitude": t["latitude"],
             "longitude": t["longitude"],
             "status": t["status"],
-            "url": datasette.urls.path(f"/town/{t['id']}"),
+            "url": _page_url(datasette, lang, f"/town/{t['id']}"),
             **({"this": True} if t["id"] == this else {}),
         }
         for t in towns
@@ -251,22 +390,32 @@ def _map_points(datasette, towns: list[dict], this: str | None = None) -> list[d
     ]
 
 
-async def landing(datasette) -> dict:
+def _page_url(datasette, lang: str, path: str) -> str:
+    """The address of a public page in the language of the page that links to it."""
+    return _i18n().localize(datasette, datasette.urls.path(path), lang)
+
+
+def _lang(request) -> str:
+    return _i18n().request_language(request)
+
+
+async def landing(datasette, request=None) -> dict:
     db = datasette.get_database()
+    lang = _lang(request)
     towns = await _rows(db, "landing_towns")
     meetings = await _rows(db, "landing_meetings")
     numbers = (await _rows(db, "landing_numbers"))[0]
     years_active = date.today().year - numbers["first_year"] if numbers["first_year"] else None
     for t in towns:
-        t["url"] = datasette.urls.path(f"/town/{t['id']}")
-        t["membership"] = membership_text(t, t)
+        t["url"] = _page_url(datasette, lang, f"/town/{t['id']}")
+        t["membership"] = membership_text(t, t, lang)
     timeline: dict[str, list] = {}
     undated = []
     for m in meetings:
-        m["when"] = meeting_when(m["start_date"], m["end_date"], m["year"])
-        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"])
-        m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
-        m["host_url"] = datasette.urls.path(f"/town/{m['host']}") if m["host"] else None
+        m["when"] = meeting_when(m["start_date"], m["end_date"], m["year"], lang)
+        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"], lang=lang)
+        m["url"] = _page_url(datasette, lang, f"/meeting/{m['id']}")
+        m["host_url"] = _page_url(datasette, lang, f"/town/{m['host']}") if m["host"] else None
         if m["start_date"] or m["year"]:
             timeline.setdefault(m["start_date"][:4] if m["start_date"] else str(m["year"]), []).append(m)
         else:
@@ -309,13 +458,15 @@ def _template_exists(datasette, name: str) -> bool:
 async def town_page(request, datasette):
     db = datasette.get_database()
     town_id = request.url_vars["id"]
+    lang = _lang(request)
+    _, _n = _tr(lang)
     found = await _rows(db, "town", {"id": town_id})
     if not found:
         return await _not_found(
             datasette,
             request,
-            "Town not found",
-            f"No member town has the id “{town_id}”. The landing page lists them all.",
+            _("Town not found"),
+            _("No member town has the id “%(id)s”. The landing page lists them all.", id=town_id),
         )
     town = found[0]
     memberships = await _rows(db, "town_memberships", {"id": town_id})
@@ -326,16 +477,17 @@ async def town_page(request, datasette):
     sources = await _rows(db, "town_sources", {"id": town_id})
     claims = await _claims(db, "towns", town_id)
     for m in hosted + attended:
-        m["when"] = meeting_when(m["start_date"], m["end_date"], m.get("year"))
-        m["url"] = datasette.urls.path(f"/meeting/{m['id']}")
+        m["when"] = meeting_when(m["start_date"], m["end_date"], m.get("year"), lang)
+        m["url"] = _page_url(datasette, lang, f"/meeting/{m['id']}")
     for m in hosted:
-        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"])
+        m["status_text"] = status_text(m["status"], m["start_date"], m["end_date"], m["year"], lang=lang)
     await _public_notes(db, [town])
     for p in projects:
-        p["url"] = datasette.urls.path(f"/project/{p['id']}")
-        p["years"] = year_range(p["start_year"], p["end_year"])
+        p["url"] = _page_url(datasette, lang, f"/project/{p['id']}")
+        p["years"] = year_range(p["start_year"], p["end_year"], lang)
+        p["role_text"] = term(p["role"], lang)
     for t in nearest:
-        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+        t["url"] = _page_url(datasette, lang, f"/town/{t['id']}")
     map_points = [
         {
             "id": town["id"],
@@ -344,7 +496,7 @@ async def town_page(request, datasette):
             "latitude": town["latitude"],
             "longitude": town["longitude"],
             "status": town["status"],
-            "url": datasette.urls.path(f"/town/{town['id']}"),
+            "url": _page_url(datasette, lang, f"/town/{town['id']}"),
             "this": True,
         }
     ]
@@ -353,7 +505,7 @@ async def town_page(request, datasette):
     ]
     context = {
         "town": town,
-        "membership": membership_text(town, memberships[0] if memberships else None),
+        "membership": membership_text(town, memberships[0] if memberships else None, lang),
         "hosted": hosted,
         "attended": attended,
         "projects": projects,
@@ -362,14 +514,8 @@ async def town_page(request, datasette):
         "claims": claims,
         "map_towns_json": json.dumps(map_points, ensure_ascii=False),
         "map_points": map_points,
-        "population_text": (
-            f"{town['population']:,}".replace(",", "\u202f")
-            + " inhabitants"
-            + (f" ({town['population_year']})" if town.get("population_year") else "")
-        )
-        if town.get("population")
-        else None,
-        "position_text": position_text(town["latitude"], town["longitude"]),
+        "population_text": population_text(town.get("population"), town.get("population_year"), lang),
+        "position_text": position_text(town["latitude"], town["longitude"], lang),
         "row_url": _row_url(datasette, db, "towns", town_id),
         "json_url": datasette.urls.row(db.name, "towns", town_id, format="json"),
     }
@@ -379,20 +525,23 @@ async def town_page(request, datasette):
 async def meeting_page(request, datasette):
     db = datasette.get_database()
     meeting_id = request.url_vars["id"]
+    lang = _lang(request)
+    _, _n = _tr(lang)
     found = await _rows(db, "meeting", {"id": meeting_id})
     if not found:
         return await _not_found(
             datasette,
             request,
-            "Meeting not found",
-            f"No meeting has the id “{meeting_id}”; the landing page's timeline lists them.",
+            _("Meeting not found"),
+            _("No meeting has the id “%(id)s”; the landing page's timeline lists them.", id=meeting_id),
         )
     meeting = found[0]
     towns = await _rows(db, "meeting_towns", {"id": meeting_id, "host": meeting["host"]})
     claims = await _claims(db, "meetings", meeting_id)
     await _public_notes(db, [meeting])
     for t in towns:
-        t["url"] = datasette.urls.path(f"/town/{t['id']}")
+        t["url"] = _page_url(datasette, lang, f"/town/{t['id']}")
+        t["role_text"] = term(t["role"], lang)
     on_map = list(towns)
     if meeting["host"] and all(t["id"] != meeting["host"] for t in towns):  # a host no participant list names
         host = {
@@ -404,17 +553,20 @@ async def meeting_page(request, datasette):
             "status": meeting["host_status"],
         }
         on_map.insert(0, host)
-    map_points = _map_points(datasette, on_map, meeting["host"])
+    map_points = _map_points(datasette, lang, on_map, meeting["host"])
     context = {
         "map_towns_json": json.dumps(map_points, ensure_ascii=False),
         "map_points": map_points,
         "meeting": meeting,
-        "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"]),
-        "status_text": status_text(meeting["status"], meeting["start_date"], meeting["end_date"], meeting["year"]),
-        "towns_named_text": towns_named_text(len(towns), meeting["towns_represented"]),
+        "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"], lang),
+        "status_text": status_text(
+            meeting["status"], meeting["start_date"], meeting["end_date"], meeting["year"], lang=lang
+        ),
+        "kind_text": term(meeting["kind"], lang),
+        "towns_named_text": towns_named_text(len(towns), meeting["towns_represented"], lang),
         "towns": towns,
         "claims": claims,
-        "host_url": datasette.urls.path(f"/town/{meeting['host']}") if meeting["host"] else None,
+        "host_url": _page_url(datasette, lang, f"/town/{meeting['host']}") if meeting["host"] else None,
         "row_url": _row_url(datasette, db, "meetings", meeting_id),
         "json_url": datasette.urls.row(db.name, "meetings", meeting_id, format="json"),
     }
@@ -424,25 +576,30 @@ async def meeting_page(request, datasette):
 async def project_page(request, datasette):
     db = datasette.get_database()
     project_id = request.url_vars["id"]
+    lang = _lang(request)
+    _, _n = _tr(lang)
     found = await _rows(db, "project", {"id": project_id})
     if not found:
-        return await _not_found(datasette, request, "Project not found", f"No project has the id “{project_id}”.")
+        return await _not_found(
+            datasette, request, _("Project not found"), _("No project has the id “%(id)s”.", id=project_id)
+        )
     project = found[0]
     towns = await _rows(db, "project_towns", {"id": project_id})
     claims = await _claims(db, "projects", project_id)
     await _public_notes(db, [project])
     for t in towns:
-        t["url"] = datasette.urls.path(f"/town/{t['id']}")
-    map_points = _map_points(datasette, towns, project["lead"])
+        t["url"] = _page_url(datasette, lang, f"/town/{t['id']}")
+        t["role_text"] = term(t["role"], lang)
+    map_points = _map_points(datasette, lang, towns, project["lead"])
     context = {
         "map_towns_json": json.dumps(map_points, ensure_ascii=False),
         "map_points": map_points,
         "project": project,
-        "years": year_range(project["start_year"], project["end_year"]),
+        "years": year_range(project["start_year"], project["end_year"], lang),
         "towns": towns,
         "claims": claims,
-        "grant_text": f"{project['grant_eur']:,.0f} EUR".replace(",", "\u202f") if project["grant_eur"] else None,
-        "lead_url": datasette.urls.path(f"/town/{project['lead']}") if project["lead"] else None,
+        "grant_text": grant_text(project["grant_eur"], lang),
+        "lead_url": _page_url(datasette, lang, f"/town/{project['lead']}") if project["lead"] else None,
         "row_url": _row_url(datasette, db, "projects", project_id),
         "json_url": datasette.urls.row(db.name, "projects", project_id, format="json"),
     }
@@ -451,6 +608,8 @@ async def project_page(request, datasette):
 
 async def search_page(request, datasette):
     db = datasette.get_database()
+    lang = _lang(request)
+    _, _n = _tr(lang)
     q = (request.args.get("q") or "").strip()
     results, error = [], None
     if q:
@@ -460,7 +619,15 @@ async def search_page(request, datasette):
         except Exception as e:  # an FTS syntax the escaping did not anticipate: say so, don't crash
             error = str(e)
     for r in results:
-        r["url"] = datasette.urls.path(f"/{r['kind']}/{r['id']}")
+        r["url"] = _page_url(datasette, lang, f"/{r['kind']}/{r['id']}")
+        r["kind_text"] = term(r["kind"], lang)
+        # the search query's own words for what it does not know (site/site.yaml), in the page's language
+        if r.get("detail") == "date not known":
+            r["detail"] = _("date not known")
+        elif r.get("detail") == "programme not stated":
+            r["detail"] = _("programme not stated")
+        elif r.get("detail") and r["kind"] == "meeting":
+            r["detail"] = human_date(r["detail"], lang)
     context = {
         "q": q,
         "results": results,
@@ -481,12 +648,12 @@ def register_routes():
 
 
 @hookimpl
-def extra_template_vars(view_name, datasette):
+def extra_template_vars(view_name, datasette, request):
     if view_name != "index":
         return {}
 
     async def inner():
-        return {"site": await landing(datasette)}
+        return {"site": await landing(datasette, request)}
 
     return inner
 
@@ -498,4 +665,8 @@ def extra_css_urls(datasette):
 
 @hookimpl
 def prepare_jinja2_environment(env):
-    env.filters["human_date"] = human_date
+    @pass_context
+    def date_filter(context, value):
+        return human_date(value, _lang(context.get("request")))
+
+    env.filters["human_date"] = date_filter

@@ -21,14 +21,15 @@ import warnings
 
 from datasette import handle_exception as default_handler
 from datasette import hookimpl
-from datasette.utils.asgi import Base400
+from datasette.utils.asgi import Base400, Response
 from datasette.views.base import DatasetteError
 
+from douzelage.serving.client_limits import TooMuchSql, too_many_answer
 from douzelage.serving.http_log import log_line
 
 
 def is_client_error(exception) -> bool:
-    return isinstance(exception, (Base400, DatasetteError)) and getattr(exception, "status", 500) < 500
+    return isinstance(exception, (Base400, DatasetteError, TooMuchSql)) and getattr(exception, "status", 500) < 500
 
 
 class QuietForClientErrors:
@@ -55,6 +56,11 @@ if default_handler.rich is not None and not isinstance(default_handler.rich, Qui
 
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
+    if isinstance(exception, TooMuchSql):  # the address's SQL turn or time (serving/client_limits.py)
+        log_line(429, request.scope, str(exception))
+        body, kind = too_many_answer(exception.wait, request.path)
+        headers = {"Retry-After": str(exception.wait), "Access-Control-Allow-Origin": "*"}
+        return Response(body, status=429, headers=headers, content_type=kind)
     if isinstance(exception, DatasetteError) and exception.status == 500:
         exception.status = 400
     if is_client_error(exception):

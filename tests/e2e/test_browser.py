@@ -113,6 +113,9 @@ def test_each_download_link_returns_its_file(page, site_url, package, screenshot
         ("/downloads", "downloads"),
         ("/search?q=music", "search-music"),
         ("/douzelage/towns", "table-towns"),
+        ("/sv/town/oxelosund", "town-oxelosund-sv"),
+        ("/de/", "landing-de"),
+        ("/fr/meeting/general-meeting-2018-oxelosund", "meeting-2018-fr"),
     ],
 )
 def test_pages_fit_a_phone_screen(browser, site_url, screenshots, path, name):
@@ -162,3 +165,71 @@ def test_the_coverage_page_says_none_known_for_a_year_with_no_known_general_meet
     row = page.locator("tr.no-general-meeting").first
     assert row.locator("td").nth(2).inner_text() == "none known"
     assert "none held" not in page.locator("body").inner_text()
+
+
+# --- the towns' languages -------------------------------------------------------------------------------
+
+
+def test_the_switcher_goes_from_english_to_swedish_and_back(page, site_url, screenshots):
+    page.goto(site_url + "/", wait_until="domcontentloaded")
+    assert page.locator("html").get_attribute("lang") == "en"
+    page.locator(".lang-switch").get_by_role("link", name="Svenska").click()
+    page.wait_for_url(site_url + "/sv/")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    assert page.locator(".lang-switch a[aria-current]").inner_text() == "Svenska"
+    assert page.locator("h1").inner_text() != "The Douzelage, in open data"  # the interface is translated
+    page.screenshot(path=screenshots / "landing-sv-desktop.png", full_page=True)
+    page.locator(".lang-switch").get_by_role("link", name="English").click()
+    page.wait_for_url(site_url + "/")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert page.locator("h1").inner_text() == "The Douzelage, in open data"
+
+
+def test_the_hreflang_alternates_of_a_page_are_there_and_each_answers(page, site_url):
+    page.goto(site_url + "/sv/town/oxelosund", wait_until="domcontentloaded")
+    links = page.locator('head link[rel="alternate"][hreflang]').evaluate_all(
+        "els => els.map(e => [e.hreflang, e.href])"
+    )
+    alternates = dict(links)
+    assert {"en", "sv", "fr", "de", "x-default"} <= set(alternates)
+    assert alternates["x-default"] == alternates["en"] == site_url + "/town/oxelosund"
+    for lang, url in alternates.items():
+        r = page.request.get(url)
+        assert r.status == 200, f"{lang}: {url} answers {r.status}"
+        if lang != "x-default":
+            assert f'<html lang="{lang}">' in r.text()
+
+
+def test_a_swedish_town_page_writes_its_dates_in_swedish(page, site_url, db_path, screenshots):
+    from datetime import date
+
+    from babel.dates import format_date
+    from babel.numbers import format_decimal
+
+    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
+    host, start = conn.execute(
+        "select host, start_date from meetings where host is not null and start_date is not null"
+        " and (end_date is null or end_date = start_date) order by id limit 1"
+    ).fetchone()
+    population = conn.execute("select population from towns where id = ?", (host,)).fetchone()[0]
+    conn.close()
+    page.goto(site_url + f"/sv/town/{host}", wait_until="domcontentloaded")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    expected = format_date(date.fromisoformat(start), "long", locale="sv")  # e.g. '11 maj 2018'
+    assert expected in page.locator("main .when").all_inner_texts()
+    if population:
+        assert format_decimal(population, locale="sv") in page.locator("main dl.facts").inner_text()
+    page.screenshot(path=screenshots / f"town-{host}-sv-desktop.png", full_page=True)
+
+
+def test_the_links_of_a_swedish_page_stay_in_swedish(page, site_url):
+    page.goto(site_url + "/sv/town/oxelosund", wait_until="domcontentloaded")
+    hrefs = page.locator("main a[href^='/'], header .site-nav a, header a.site-name").evaluate_all(
+        "els => els.map(e => e.getAttribute('href'))"
+    )
+    public = [h for h in hrefs if h.split("?")[0].split("/")[-1].count(".") == 0 and not h.startswith("/douzelage")]
+    assert len(public) > 10
+    assert [h for h in public if not h.startswith("/sv/")] == []  # the switcher aside, every public link
+    page.locator("main").get_by_role("link", name="Sigulda", exact=True).first.click()
+    page.wait_for_url("**/sv/town/sigulda")
+    assert page.locator("html").get_attribute("lang") == "sv"

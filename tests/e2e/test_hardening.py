@@ -134,6 +134,28 @@ def test_class3_one_address_has_at_most_six_requests_at_once_across_the_workers(
     assert all(after and int(after) >= 1 for after in refused)
 
 
+def test_class3_one_address_runs_one_runaway_query_at_a_time(site_url):
+    """Two runaway queries at once from one address, on two connections: the first runs to the time
+    limit, the second does not wait for it (nor take a second SQL thread) but gets 429, a moment later."""
+    results = []
+
+    def runaway():
+        with client("127.0.0.18") as c:
+            r = c.get(f"{site_url}/{DB}.json", params={"sql": RUNAWAY})
+        results.append((r.status_code, r.headers.get("retry-after"), r.headers["server-timing"], r.json()))
+
+    threads = [threading.Thread(target=runaway) for _ in range(2)]
+    for t in threads:
+        t.start()
+        time.sleep(0.1)
+    for t in threads:
+        t.join()
+    assert sorted(status for status, *_ in results) == [400, 429]
+    [(_, after, timing, body)] = [r for r in results if r[0] == 429]
+    assert int(after) >= 1 and "try again" in body["error"]
+    assert float(timing.partition(";dur=")[2]) < 1000  # refused before the other's second was up
+
+
 def test_class3_a_client_that_spent_its_sql_time_waits(site_url):
     with client("127.0.0.16") as c:
         statuses = [c.get(f"{site_url}/{DB}.json", params={"sql": RUNAWAY}).status_code for _ in range(8)]

@@ -2,6 +2,7 @@
 refused or stopped and the site keeps answering; robots, sitemap, CORS, the Atom feed and GeoJSON are served."""
 
 import xml.etree.ElementTree as ET
+from pathlib import Path
 
 import feedparser
 import geojson
@@ -12,6 +13,7 @@ from protego import Protego
 from douzelage.layout import DATABASE_NAME
 
 DB = DATABASE_NAME
+LOCALE = Path(__file__).resolve().parents[2] / "site" / "locale"
 
 
 def run_sql(base: str, sql: str) -> httpx.Response:
@@ -104,6 +106,9 @@ def test_the_sitemap_lists_the_pages_worth_indexing_and_each_answers(site_url):
     for kind, table in (("meeting", "meetings"), ("project", "projects")):
         rows = httpx.get(f"{site_url}/{DB}/{table}.json?_shape=array&_col=id&_size=max", timeout=10).json()
         expected |= {f"{site_url}/{kind}/{row['id']}" for row in rows}
+    languages = sorted(p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/messages.po"))
+    public = {u for u in expected if f"/{DB}" not in u}
+    expected |= {u.replace(site_url, f"{site_url}/{lang}", 1) for u in public for lang in languages}  # /sv/town/…
     assert expected <= set(urls)
     assert not [u for u in urls if "?" in u or "_fts" in u]
     with httpx.Client(timeout=30) as client:

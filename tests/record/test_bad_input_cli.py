@@ -4,17 +4,22 @@ and JSON for tools; never a traceback for bad data."""
 from __future__ import annotations
 
 import json
-import re
 import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
-from test_bad_input_files import FIXTURES, apply_fixture
+from test_bad_input_files import CASES, FIXTURES, apply_fixture
 
 DOUZELAGE = Path(sys.executable).parent / "douzelage"
 PROBLEM_KEYS = {"file", "row", "column", "value", "rule", "message", "hint"}
+
+
+def expected(fixture: str, changed: int | None) -> tuple:
+    """(file, row, column, rule) of the problem test_bad_input_files.py says the fixture causes."""
+    _, row, column, rule, *_ = next(c for c in CASES if c[0] == fixture)
+    return (f"{fixture.split('/')[0]}.csv", changed if row == "@" else row, column, rule)
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
@@ -41,34 +46,42 @@ def test_valid_sources_exit_0_with_an_empty_json_report(sources_copy):
     ],
 )
 def test_bad_data_exits_1_with_every_field_of_the_problem_in_json(sources_copy, fixture):
-    apply_fixture(FIXTURES / fixture, sources_copy)
+    changed = apply_fixture(FIXTURES / fixture, sources_copy)
     result = run("validate", "--sources", str(sources_copy), "--format", "json")
     assert result.returncode == 1
     report = json.loads(result.stdout)
     assert report["valid"] is False and report["problems"]
     for p in report["problems"]:
         assert set(p) == PROBLEM_KEYS and p["message"] and p["hint"], p
-    assert any(Path(p["file"]).name == f"{fixture.split('/')[0]}.csv" for p in report["problems"])
+    where = [(Path(p["file"]).name, p["row"], p["column"], p["rule"]) for p in report["problems"]]
+    assert where == [expected(fixture, changed)]
 
 
 def test_the_text_report_says_where_what_and_how_to_fix_and_counts(sources_copy):
-    apply_fixture(FIXTURES / "meetings/date-day-month-ambiguous.cells.csv", sources_copy)
-    apply_fixture(FIXTURES / "towns/country-name.cells.csv", sources_copy)
+    meeting = apply_fixture(FIXTURES / "meetings/date-day-month-ambiguous.cells.csv", sources_copy)
+    town = apply_fixture(FIXTURES / "towns/country-name.cells.csv", sources_copy)
     result = run("validate", "--sources", str(sources_copy))
     assert result.returncode == 1
-    assert "meetings.csv, row " in result.stderr and "column 'start_date'" in result.stderr
-    assert "(value '11/05/2018')" in result.stderr
+    assert f"meetings.csv, row {meeting}, column 'start_date': " in result.stderr
+    assert "(value '11/05/2018') [date-format]" in result.stderr
+    assert (
+        f"towns.csv, row {town}, column 'country': " in result.stderr and "(value 'Sweden') [pattern]" in result.stderr
+    )
     assert "how to fix: write it as YYYY-MM-DD: 2018-05-11 (day first) or 2018-11-05 (month first)" in result.stderr
     assert "how to fix: write the ISO 3166-1 code: SE for Sweden" in result.stderr
-    assert re.search(r"\n[0-9]+ problem\(s\) in [0-9]+ file\(s\); nothing was written.\n$", result.stderr)
+    assert result.stderr.endswith("\n2 problem(s) in 2 file(s); nothing was written.\n")
 
 
 def test_the_text_report_counts_problems_and_files(sources_copy):
-    apply_fixture(FIXTURES / "memberships/founder-yes.cells.csv", sources_copy)
-    apply_fixture(FIXTURES / "memberships/year-two-digits.cells.csv", sources_copy)
+    row = apply_fixture(FIXTURES / "memberships/founder-yes.cells.csv", sources_copy)
+    assert apply_fixture(FIXTURES / "memberships/year-two-digits.cells.csv", sources_copy) == row  # one row
     result = run("validate", "--sources", str(sources_copy))
     assert result.returncode == 1
     assert result.stderr.count("how to fix:") == 2
+    assert (
+        f"memberships.csv, row {row}, column 'founder': " in result.stderr and "(value 'yes') [type]" in result.stderr
+    )
+    assert f"memberships.csv, row {row}, column 'joined': is not a year (value '98') [type]" in result.stderr
     assert result.stderr.endswith("2 problem(s) in 1 file(s); nothing was written.\n")
 
 
@@ -79,15 +92,20 @@ def test_a_bad_claim_fails_the_build_and_nothing_is_published(sources_copy, tmp_
     out, metadata = tmp_path / "out", tmp_path / "metadata.json"
     assert run("build", "--sources", str(sources_copy), "--out", str(out), "--metadata", str(metadata)).returncode == 0
     before = {p: p.read_bytes() for p in out.rglob("*") if p.is_file()}
-    apply_fixture(FIXTURES / fixture, sources_copy)
+    changed = apply_fixture(FIXTURES / fixture, sources_copy)
     result = run("build", "--sources", str(sources_copy), "--out", str(out), "--metadata", str(metadata))
     assert result.returncode == 1
-    assert "claims.csv, row " in result.stderr and "how to fix:" in result.stderr
+    file, row, column, rule = expected(fixture, changed)
+    [said] = [line for line in result.stderr.splitlines() if not line.startswith(" ")][:-1]
+    assert said.startswith(f"{sources_copy / file}, row {row}, column {column!r}: ") and said.endswith(f"[{rule}]")
+    assert "how to fix:" in result.stderr and result.stderr.endswith(
+        "1 problem(s) in 1 file(s); nothing was published.\n"
+    )
     assert {p: p.read_bytes() for p in out.rglob("*") if p.is_file()} == before
 
 
 def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, tmp_path):
-    apply_fixture(FIXTURES / "towns/decomposed-unicode.cells.csv", sources_copy)
+    changed = apply_fixture(FIXTURES / "towns/decomposed-unicode.cells.csv", sources_copy)
     result = run(
         "build",
         "--sources",
@@ -102,8 +120,8 @@ def test_a_normalised_value_is_noted_and_the_build_still_succeeds(sources_copy, 
     assert "Kőszeg" in (tmp_path / "out" / "data" / "towns.csv").read_text(encoding="utf-8")
     report = json.loads(run("validate", "--sources", str(sources_copy), "--format", "json").stdout)
     assert report["valid"] is True and report["problems"] == []
-    notices = [(n["rule"], n["column"], n["value"]) for n in report["notices"]]
-    assert notices == [("unicode-nfc", "native_name", "Kőszeg")]
+    notices = [(Path(n["file"]).name, n["row"], n["column"], n["value"], n["rule"]) for n in report["notices"]]
+    assert notices == [("towns.csv", changed, "native_name", "Kőszeg", "unicode-nfc")]
 
 
 @pytest.mark.parametrize(
@@ -137,5 +155,9 @@ def test_lint_passes_on_a_fresh_build_and_fails_on_a_misspelt_key(built, tmp_pat
     desc_path.write_text(json.dumps(desc), encoding="utf-8")
     result = run("lint", "--package", str(package), "--metadata", str(meta), "--format", "json")
     assert result.returncode == 1
-    [p] = [p for p in json.loads(result.stdout)["problems"] if p["rule"] == "unknown-key"]
-    assert p["value"] == "licences" and p["hint"] == "did you mean 'licenses'?"
+    problems = json.loads(result.stdout)["problems"]
+    assert [(p["file"], p["row"], p["column"], p["value"], p["rule"]) for p in problems] == [
+        (str(desc_path), None, "(top level)", None, "schema-required"),  # licenses is required
+        (str(desc_path), None, "(top level)", "licences", "unknown-key"),
+    ]
+    assert problems[1]["hint"] == "did you mean 'licenses'?"

@@ -166,4 +166,8 @@ def test_bad_rows_read_by_a_second_process_are_reported_the_same(sources_copy, m
     monkeypatch.setattr(model, "PARALLEL_BYTES", 0)
     with pytest.raises(DataError) as there:
         compile_model(sources_copy)
-    assert here.value.problems == there.value.problems and here.value.problems
+    assert here.value.problems == there.value.problems
+    row = next(i for i, line in enumerate(towns.read_text(encoding="utf-8").split("\n"), 1) if ",200," in line)
+    assert [(p.file.rsplit("/", 1)[-1], p.row, p.column, p.value, p.rule) for p in here.value.problems] == [
+        ("towns.csv", row, "latitude", "200", "maximum")
+    ]

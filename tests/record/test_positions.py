@@ -42,7 +42,13 @@ def test_a_town_moved_5_km_without_a_claim_is_reported(towns, claims):
     oxelosund = next(t for t in moved if t["id"] == "oxelosund")
     oxelosund["latitude"] += 0.045  # about 5 km north
     problems = crosscheck.unexplained(moved, claims)
-    assert len(problems) == 1 and problems[0].startswith("oxelosund:")
+    [problem] = problems
+    place, km = crosscheck.reference(oxelosund)
+    assert 4 < km < 6  # 0.045 degrees of latitude, about 5 km, from a town that was within 2 km
+    assert problem.startswith(f"oxelosund: {km} km from GeoNames {place.geonameid} (")
+    assert problem.endswith(
+        f"the preferred one ({crosscheck.position_text(oxelosund['latitude'], oxelosund['longitude'])})"
+    )
 
 
 def test_a_recorded_disagreement_needs_the_preferred_value_too(towns, claims):

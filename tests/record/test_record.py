@@ -97,7 +97,19 @@ async def test_one_canned_query_lists_every_disputed_fact_with_its_sources(ds, p
     assert {(x["table_name"], x["record"], x["field"]) for x in listed} == expected
     claims = rows(package, "claims")
     in_dispute = [c for c in claims if (c["table_name"], c["record"], c["field"]) in expected]
-    assert len(listed) == len(in_dispute)
+    # every claim on a disputed fact, each once, with what it says and who says it (not only as many rows)
+    said = ["table_name", "record", "field", "value", "source", "note"]
+    assert sorted(tuple(str(x[k] or "") for k in said) for x in listed) == sorted(
+        tuple(c[k] for k in said) for c in in_dispute
+    )
+    assert sorted((x["source"], x["preferred"]) for x in listed) == sorted(
+        (c["source"], int(c["preferred"] == "true")) for c in in_dispute
+    )
+    sources = {s["id"]: s for s in rows(package, "sources")}
+    assert all(
+        (x["source_title"], x["source_url"]) == (sources[x["source"]]["title"], sources[x["source"]]["url"])
+        for x in listed
+    )
     assert all(x["source_url"].startswith("http") and x["source_title"] for x in listed)
     assert ("towns", "zvolen", "position") in expected and (
         "meetings",

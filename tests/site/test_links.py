@@ -4,7 +4,8 @@ A crawler over the site as served (Datasette's in-process client): the public pa
 search, coverage, dictionary, the lists of towns, meetings and projects with some of their filters and
 pages, and every town, meeting and project page the sitemap lists) are fetched and
 every internal `href` and `src` in them is requested; Datasette's own pages listed in the sitemap are
-requested too (their links are Datasette's own, not crawled)."""
+requested too (their links are Datasette's own, not crawled). The Swedish versions of the public pages
+(/sv/…) are crawled as well, and every link they have to a public page stays in Swedish."""
 
 from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlsplit
@@ -27,6 +28,9 @@ PUBLIC = (
     "/towns?status=former",
 )
 OWN_PAGES = ("/town/", "/meeting/", "/project/")
+CRAWLED_LANGUAGE = "sv"  # one language besides English is crawled in full; the sitemap lists them all
+PUBLIC += tuple(f"/{CRAWLED_LANGUAGE}{p}" for p in PUBLIC)
+OWN_PAGES += tuple(f"/{CRAWLED_LANGUAGE}{p}" for p in OWN_PAGES)
 
 
 class Links(HTMLParser):
@@ -65,6 +69,7 @@ async def test_every_internal_link_of_the_public_pages_and_every_sitemap_page_an
     pages = list(dict.fromkeys([*PUBLIC, *(p for p in sitemap if p == "/" or p.startswith(OWN_PAGES))]))
     assert any(p.startswith("/town/") for p in pages) and any(p.startswith("/meeting/") for p in pages)
     assert set(LISTS) <= set(sitemap)
+    assert any(p.startswith(f"/{CRAWLED_LANGUAGE}/town/") for p in pages) and f"/{CRAWLED_LANGUAGE}/" in pages
     links: dict[str, str] = {}  # link -> a page it is on
     broken = []
     for page in pages:
@@ -74,6 +79,9 @@ async def test_every_internal_link_of_the_public_pages_and_every_sitemap_page_an
             continue
         for link in internal_links(r.text, page):
             links.setdefault(link, page)
+            english = page[len(CRAWLED_LANGUAGE) + 1 :]  # the switcher's link to this page in English
+            if page.startswith(f"/{CRAWLED_LANGUAGE}/") and link.startswith(OWN_PAGES[:3]) and link != english:
+                broken.append(f"{link} (linked from {page}) leaves the page's language")
     for path in sitemap:
         links.setdefault(path, "/sitemap.xml")
     for link, page in sorted(links.items()):

@@ -572,3 +572,22 @@ def test_the_per_client_counts_are_shared_by_forked_workers():
     assert os.waitpid(pid, 0)[1] == 0
     slot, wait, _, _ = table.admit(key, 1.0)  # so another worker refuses the next one
     assert slot is None and wait >= 1
+
+
+def test_one_address_runs_its_sql_one_request_at_a_time_and_pays_for_it():
+    """Two requests of one address: the second's statements wait for the first's turn to end
+    (serving/client_limits.py), and once the first is charged more SQL time than the bucket holds, the
+    address waits for it to refill; another address is not held up meanwhile."""
+    from douzelage.serving.client_limits import CAPACITY_S, REFILL_PER_S, SQL_WAIT_S, ClientTable
+
+    table, key, other = ClientTable(), bytes(15) + b"\x01", bytes(15) + b"\x02"
+    first, second = table.admit(key, 1.0)[0], table.admit(key, 1.0)[0]
+    assert first is not None and second is not None
+    assert table.enter_sql(first, key, 1.0) == 0
+    assert table.enter_sql(second, key, 1.0) == SQL_WAIT_S  # the address's turn is taken
+    elsewhere = table.admit(other, 1.0)[0]
+    assert elsewhere is not None and table.enter_sql(elsewhere, other, 1.0) == 0
+    table.leave_sql(first, key, CAPACITY_S + 1.0, 2.0)  # a runaway statement, charged when it ends
+    wait = table.enter_sql(second, key, 2.0)
+    assert wait == pytest.approx(1.0 / REFILL_PER_S + 0.1)  # the bucket is 1 s short: until it refills
+    assert table.enter_sql(second, key, 2.0 + wait) == 0

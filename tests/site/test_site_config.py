@@ -23,14 +23,18 @@ def _fast_reads():
     return module
 
 
-def test_our_base_html_is_the_installed_datasettes_with_only_our_two_changes():
+def test_our_base_html_is_the_installed_datasettes_with_only_our_three_changes():
     ours = (SITE / "templates" / "base.html").read_text(encoding="utf-8")
     comment, _, body = ours.partition("-#}\n")
-    assert comment.startswith("{#-") and "two changes" in comment
-    undone = body.replace('<html lang="en">', "<html>", 1).replace('{% include "_site_nav.html" %}', "", 1)
+    assert comment.startswith("{#-") and "three changes" in comment
+    undone = (
+        body.replace("<html lang=\"{{ lang or 'en' }}\">", "<html>", 1)
+        .replace('{% include "_hreflang.html" %}', "", 1)
+        .replace('{% include "_site_nav.html" %}{% include "_lang_switch.html" %}', "", 1)
+    )
     assert undone == INSTALLED_BASE.read_text(encoding="utf-8"), (
         f"Datasette's base.html ({INSTALLED_BASE}) changed: copy it again into site/templates/base.html "
-        "and make the two changes the comment at its top names"
+        "and make the three changes the comment at its top names"
     )
 
 

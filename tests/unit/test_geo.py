@@ -87,4 +87,6 @@ def test_a_half_given_projected_position_is_refused(sources_copy, tmp_path):
     towns.write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(DataError) as e:
         compile_model(sources_copy, tmp_path / "db.sqlite")
-    assert any(p.rule == "position" and p.row == i + 1 for p in e.value.problems)
+    assert [(p.file.rsplit("/", 1)[-1], p.row, p.column, p.rule) for p in e.value.problems] == [
+        ("towns.csv", i + 1, "source_crs", "position")
+    ]

@@ -222,6 +222,8 @@ def test_any_damage_to_a_source_file_gives_a_report_never_an_exception(pristine,
 
     path = pristine / f"{table}.csv"
     original = path.read_bytes()
+    files = {f.name for f in pristine.glob("*.csv")}
+    lines = {f.name: f.read_bytes().count(b"\n") + 1 for f in pristine.glob("*.csv")}
 
     @settings(max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
     @given(damaged(original))
@@ -230,7 +232,11 @@ def test_any_damage_to_a_source_file_gives_a_report_never_an_exception(pristine,
         try:
             compile_model(pristine)
         except DataError as e:
-            assert all(p.file and p.rule and p.message for p in e.problems)
+            for p in e.problems:  # each says what (rule, message) and where: a source file, a line of it
+                assert p.rule and p.message, p
+                assert Path(p.file).parent == pristine and Path(p.file).name in files, p
+                last = data.count(b"\n") + 1 if p.file == str(path) else lines[Path(p.file).name]
+                assert p.row is None or 1 <= p.row <= last, p
         finally:
             path.write_bytes(original)
 

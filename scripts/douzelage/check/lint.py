@@ -1,4 +1,5 @@
-"""Lint what the build publishes about itself: the package descriptor and Datasette's metadata.json.
+"""Lint what the build publishes about itself, the package descriptor and Datasette's metadata.json, and the
+hand-kept descriptor of the sources (sources/datapackage.json) that the published one derives from.
 
 Both tools that read these files forgive too much. frictionless accepts unknown keys, so a misspelt
 `licences` or a `pattern` written outside `constraints` passes validation and is silently lost;
@@ -7,10 +8,14 @@ So each file is checked against a strict JSON Schema of our own (scripts/profile
 additionalProperties false at every level), and then against what it refers to: the descriptor's keys
 and references against its own fields and resources, metadata.json's tables, columns and canned
 queries against the SQLite database (each query is compiled with EXPLAIN, its parameters left empty).
+The sources descriptor gets the same profile with this project's extensions (`derived`, a field's `hint`:
+profiles/sources.extensions.json), and the same checks of keys and references, its derived columns,
+references and tables included; every resource has a licence (its own or the package's) and a file.
 """
 
 from __future__ import annotations
 
+import copy
 import difflib
 import hashlib
 import json
@@ -22,12 +27,13 @@ from pathlib import Path
 from jsonschema import Draft202012Validator
 
 from douzelage.files import read_only
-from douzelage.layout import DB_FILE, ROOT
+from douzelage.layout import DB_FILE, ROOT, SOURCES
 from douzelage.problems import Problem
 
 PROFILES = Path(__file__).resolve().parent / "profiles"
 DESCRIPTOR_FILE = "datapackage/datapackage.json"
 METADATA_FILE = "metadata.json"
+SOURCES_FILE = "sources/datapackage.json"
 _PARAM = re.compile(r"(?<![:\w]):([A-Za-z_][A-Za-z0-9_]*)")
 _NUMERIC = {"number", "integer", "year", "date", "time", "datetime", "yearmonth"}
 _STRINGY = {"string"}
@@ -37,12 +43,33 @@ _LEVEL_NAMES = {
     "constraints": "field's constraints",
     "instance": "metadata.json (top level)",
     "query": "canned query",
+    "derived": "derived section",
+    "derivedColumns": "table's derived columns",
+    "derivedResource": "derived resource",
 }
 
 
 @cache
 def _profile(name: str) -> dict:
+    if name == "sources.strict.json":
+        return sources_profile()
     return json.loads((PROFILES / name).read_text(encoding="utf-8"))
+
+
+@cache
+def sources_profile() -> dict:
+    """The strict profile of the sources descriptor: the published one's, with the extensions merged in."""
+    ext = json.loads((PROFILES / "sources.extensions.json").read_text(encoding="utf-8"))
+    profile = copy.deepcopy(_profile("datapackage.strict.json"))
+    profile["$id"] = profile["$id"].replace("datapackage.strict.json", "sources.strict.json")
+    profile["title"], profile["description"] = ext["title"], ext["description"]
+    defs = profile["$defs"]
+    for level, keys in ext["properties"].items():
+        defs[level]["properties"].update(keys)
+    for level, keys in ext["notRequired"].items():
+        defs[level]["required"] = [k for k in defs[level]["required"] if k not in keys]
+    defs.update(ext["$defs"])
+    return profile
 
 
 def _path(parts) -> str:
@@ -170,22 +197,6 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[P
     flds = [f for f in ts.get("fields", []) if isinstance(f, dict)]
     names = [f.get("name") for f in flds]
 
-    def unknown(cols, at: str, known: list) -> None:
-        for c in cols if isinstance(cols, list) else [cols]:
-            if c not in known:
-                close = difflib.get_close_matches(str(c), [k for k in known if k], n=1)
-                problems.append(
-                    Problem(
-                        file,
-                        None,
-                        at,
-                        str(c),
-                        "unknown-field",
-                        "names no field of the table",
-                        f"did you mean {close[0]!r}?" if close else "use a field name",
-                    )
-                )
-
     for i, f in enumerate(flds):
         if names.count(f.get("name")) > 1 and names.index(f.get("name")) < i:
             problems.append(
@@ -227,12 +238,43 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[P
                         f"remove {key} or change the type",
                     )
                 )
-    unknown(ts.get("primaryKey", []), f"{where}.primaryKey", names)
-    for j, fk in enumerate(ts.get("foreignKeys", [])):
+    problems += _unknown_fields(ts.get("primaryKey", []), f"{where}.primaryKey", names, file)
+    problems += _lint_foreign_keys(ts.get("foreignKeys", []), f"{where}.foreignKeys", ts, schemas, file)
+    return problems
+
+
+def _unknown_fields(cols, at: str, known: list, file: str) -> list[Problem]:
+    problems = []
+    for c in cols if isinstance(cols, list) else [cols]:
+        if c not in known:
+            close = difflib.get_close_matches(str(c), [k for k in known if k], n=1)
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    at,
+                    str(c),
+                    "unknown-field",
+                    "names no field of the table",
+                    f"did you mean {close[0]!r}?" if close else "use a field name",
+                )
+            )
+    return problems
+
+
+def _field_names(ts: dict) -> list:
+    return [f.get("name") for f in ts.get("fields", []) if isinstance(f, dict)]
+
+
+def _lint_foreign_keys(fks, where: str, ts: dict, schemas: dict, file: str) -> list[Problem]:
+    """The foreign keys of table schema `ts`: their fields are its own, their references exist."""
+    problems = []
+    names = _field_names(ts)
+    for j, fk in enumerate(fks if isinstance(fks, list) else []):
         if not isinstance(fk, dict):
             continue
-        at = f"{where}.foreignKeys[{j}]"
-        unknown(fk.get("fields", []), f"{at}.fields", names)
+        at = f"{where}[{j}]"
+        problems += _unknown_fields(fk.get("fields", []), f"{at}.fields", names, file)
         ref = fk.get("reference", {}) if isinstance(fk.get("reference"), dict) else {}
         target = ref.get("resource")
         if target not in schemas and target != "":  # "" refers to the resource itself
@@ -250,8 +292,9 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[P
             )
         else:
             target_schema = ts if target == "" else schemas[target]
-            target_fields = [f.get("name") for f in target_schema.get("fields", []) if isinstance(f, dict)]
-            unknown(ref.get("fields", []), f"{at}.reference.fields", target_fields)
+            problems += _unknown_fields(
+                ref.get("fields", []), f"{at}.reference.fields", _field_names(target_schema), file
+            )
         if len(fk.get("fields", [])) != len(ref.get("fields", [])):
             problems.append(
                 Problem(
@@ -264,6 +307,165 @@ def _lint_table_schema(ts: dict, where: str, schemas: dict, file: str) -> list[P
                     "list one reference field for each key field",
                 )
             )
+    return problems
+
+
+# --- the sources descriptor ------------------------------------------------------------------------------
+
+
+def lint_sources_descriptor(desc: dict, file: str = SOURCES_FILE) -> list[Problem]:
+    """Every problem of the hand-kept sources descriptor: unknown or misplaced keys (its extensions
+    included), broken references (to source and to derived tables), and resources without a licence."""
+    problems = _schema_problems(desc, "sources.strict.json", file)
+    resources = [r for r in desc.get("resources", []) if isinstance(r, dict)]
+    derived: dict = _dict(desc.get("derived"))
+    made = [d for d in derived.get("resources", []) if isinstance(d, dict)]
+    columns: dict = _dict(derived.get("fields"))
+    keys: dict = _dict(derived.get("foreignKeys"))
+    # every table as published: a source table with its derived columns, and the derived tables
+    schemas = {r.get("name"): copy.deepcopy(r["schema"]) for r in resources if isinstance(r.get("schema"), dict)}
+    for table, extra in columns.items():
+        if table in schemas and isinstance(extra, dict) and isinstance(schemas[table].get("fields"), list):
+            schemas[table]["fields"] += [f for f in extra.get("fields", []) if isinstance(f, dict)]
+    schemas.update({d.get("name"): d["schema"] for d in made if isinstance(d.get("schema"), dict)})
+    named = [(f"resources[{i}]", r.get("name")) for i, r in enumerate(resources)]
+    named += [(f"derived.resources[{j}]", d.get("name")) for j, d in enumerate(made)]
+    seen: set = set()
+    for at, name in named:
+        if name in seen:
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"{at}.name",
+                    name,
+                    "duplicate-resource",
+                    "this resource name is used twice",
+                    "give each resource its own name",
+                )
+            )
+        seen.add(name)
+    package_licensed = bool(desc.get("licenses"))
+    for i, r in enumerate(resources):
+        at = f"resources[{i}]"
+        if isinstance(r.get("schema"), dict):
+            problems += _lint_table_schema(r["schema"], f"{at}.schema", schemas, file)
+        if not package_licensed and not r.get("licenses"):
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    at,
+                    r.get("name"),
+                    "licence",
+                    "has no licence, and the package has none for it to inherit",
+                    "give the package its licenses (CC-BY-4.0), or this resource its own",
+                )
+            )
+        path, fmt = r.get("path"), r.get("format")
+        if isinstance(path, str) and isinstance(fmt, str) and not path.endswith("." + fmt):
+            problems.append(
+                Problem(
+                    file,
+                    None,
+                    f"{at}.path",
+                    path,
+                    "format-mismatch",
+                    f"the path does not end in .{fmt}, the resource's format",
+                    "make path and format agree",
+                )
+            )
+    sources = [r.get("name") for r in resources]
+    order = [n for _, n in named]
+    for j, d in enumerate(made):
+        at = f"derived.resources[{j}]"
+        if isinstance(d.get("schema"), dict):
+            problems += _lint_table_schema(d["schema"], f"{at}.schema", schemas, file)
+        if isinstance(d.get("after"), str) and d["after"] not in order:
+            problems.append(_unknown_resource(file, f"{at}.after", d["after"], order))
+    for table, extra in columns.items():
+        at = f"derived.fields.{table}"
+        if table not in sources:
+            problems.append(_unknown_resource(file, at, table, sources, "names no source resource"))
+            continue
+        own = _field_names(next(r for r in resources if r.get("name") == table).get("schema") or {})
+        if isinstance(extra, dict) and isinstance(extra.get("after"), str):
+            problems += _unknown_fields(extra["after"], f"{at}.after", own, file)
+        for k, f in enumerate(extra.get("fields", []) if isinstance(extra, dict) else []):
+            if isinstance(f, dict) and f.get("name") in own:
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"{at}.fields[{k}].name",
+                        f.get("name"),
+                        "duplicate-field",
+                        f"the source file {table} has this column already",
+                        "a derived column has no column in the source file: remove one of the two",
+                    )
+                )
+    for table, fks in keys.items():
+        at = f"derived.foreignKeys.{table}"
+        if table not in sources:
+            problems.append(_unknown_resource(file, at, table, sources, "names no source resource"))
+            continue
+        problems += _lint_foreign_keys(fks, at, schemas.get(table) or {}, schemas, file)
+    return problems
+
+
+def _dict(value) -> dict:
+    return value if isinstance(value, dict) else {}
+
+
+def _unknown_resource(file: str, at: str, name, known: list, why: str = "names no resource") -> Problem:
+    close = difflib.get_close_matches(str(name), [k for k in known if isinstance(k, str)], n=1)
+    return Problem(
+        file,
+        None,
+        at,
+        str(name),
+        "unknown-resource",
+        f"{why} of this package",
+        f"did you mean {close[0]!r}?" if close else "name a resource of the package",
+    )
+
+
+def lint_sources(folder: Path = SOURCES) -> list[Problem]:
+    """Lint a sources folder's descriptor, and that it describes the folder: one resource per CSV file."""
+    desc_path = folder / "datapackage.json"
+    desc, problems = _load_json(desc_path, "fix the JSON syntax (a comma or a quote) at that line")
+    if not isinstance(desc, dict):
+        return problems
+    file = _display(desc_path)
+    problems += lint_sources_descriptor(desc, file)
+    listed = set()
+    for i, r in enumerate(desc.get("resources", [])):
+        if isinstance(r, dict) and isinstance(r.get("path"), str):
+            listed.add(r["path"])
+            if not (folder / r["path"]).is_file():
+                problems.append(
+                    Problem(
+                        file,
+                        None,
+                        f"resources[{i}].path",
+                        r["path"],
+                        "missing-resource-file",
+                        "the file this resource describes is not in the sources folder",
+                        "correct the path, or add the file",
+                    )
+                )
+    for unlisted in sorted(p.name for p in folder.glob("*.csv") if p.name not in listed):
+        problems.append(
+            Problem(
+                file,
+                None,
+                "resources",
+                unlisted,
+                "unlisted-file",
+                "this CSV file of the sources folder is no resource of the descriptor, so nothing reads it",
+                "describe it as a resource, or move it out of sources/",
+            )
+        )
     return problems
 
 
@@ -424,9 +626,11 @@ def _display(path: Path) -> str:
         return str(path)
 
 
-def _load_json(path: Path) -> tuple[object, list[Problem]]:
+def _load_json(path: Path, hint: str = "rebuild it with `douzelage build`") -> tuple[object, list[Problem]]:
     try:
         return json.loads(path.read_text(encoding="utf-8")), []
+    except FileNotFoundError:
+        return None, [Problem(_display(path), None, None, None, "missing-file", "does not exist", hint)]
     except (UnicodeDecodeError, json.JSONDecodeError) as e:
         row = getattr(e, "lineno", None)
         return None, [
@@ -437,7 +641,7 @@ def _load_json(path: Path) -> tuple[object, list[Problem]]:
                 None,
                 "json",
                 f"is not valid UTF-8 JSON: {e}",
-                "rebuild it with `douzelage build`",
+                hint,
             )
         ]
 

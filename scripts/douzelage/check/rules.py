@@ -76,7 +76,7 @@ def check_foreign_keys(model: Model, table: str) -> list[Problem]:
                 k for (k,) in model.conn.execute("SELECT key FROM refused_keys WHERE tbl = ?", (target,))
             }
         (value,) = model.conn.execute(f'SELECT "{col}" FROM "{table}" WHERE rowid = ?', (rowid,)).fetchone()
-        if value in refused[target]:
+        if value in refused[target] or None in refused[target]:
             continue
         derived = table not in model.files
         problems.append(
@@ -479,7 +479,8 @@ def check_claims(model: Model) -> list[Problem]:
             else None
         )
         if found is None:
-            if ",".join(values) not in refused[table]:  # a row refused for a bad cell is reported already
+            # a row refused for a bad cell, or in a file read only in part, is reported already
+            if ",".join(values) not in refused[table] and None not in refused[table]:
                 form = KEY_SEPARATOR.join(key)
                 problems.append(
                     Problem(
@@ -502,6 +503,8 @@ def check_claims(model: Model) -> list[Problem]:
         held = (None if None in found[1:] else tuple(found[1:])) if columns else found[1]
         facts[(table, record, field)].append(Claim(line, text, value, bool(preferred), note, held, found[0]))
     # a fact with a claim refused for a bad cell is not judged on the claims that are left
+    if None in refused["claims"]:
+        return sorted(problems)
     half_known = {tuple(k.split(",", 3)[:3]) for k in refused["claims"]}
     for (table, record, field), claims in facts.items():
         if (table, record, field) not in half_known:

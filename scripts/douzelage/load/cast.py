@@ -268,6 +268,10 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
 
 
+# The kinds of value a field's "hint" may name (sources/datapackage.json; the lint's profile lists them too).
+HINT_KINDS = {"column-name", "country", "epsg", "language", "latitude", "partial-date", "web-address", "wikidata"}
+
+
 def _pattern_hint(kind: str | None, text: str = "") -> str:
     """How to fix a value that does not match its pattern. `kind` is the field's "hint" in
     sources/datapackage.json (what kind of value the column holds); a field without one holds an id."""

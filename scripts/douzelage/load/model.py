@@ -57,7 +57,8 @@ class Model:
             ]
             pk = s["primaryKey"][0] if len(s["primaryKey"]) == 1 else tuple(s["primaryKey"])
             db.table(table).create(columns, pk=pk, not_null=not_null, foreign_keys=fks)
-        # keys of rows refused for a bad cell, so references to them are not reported a second time
+        # keys of rows refused for a bad cell, so references to them are not reported a second time;
+        # a NULL key: the reader stopped early in that file, so any key may be among the rows not read
         self.conn.execute("CREATE TEMP TABLE refused_keys (tbl TEXT, key TEXT)")
 
     def rows(self, table: str, where: str = "1", params=()) -> list[dict]:
@@ -130,7 +131,8 @@ def cast_batches(raw: RawTable) -> Generator[list[list], None, dict]:
     cast_row = row_caster([by_name[h] for h in raw.header])  # derived columns stay NULL until derived
     key_at = [raw.header.index(k) for k in schema(raw.name)["primaryKey"]]
     read = Found()
-    problems, refused, accepted, batch = [], [], 0, []
+    problems, accepted, batch = [], 0, []
+    refused: list[str | None] = []
     for line, cells in raw.rows(read):
         try:
             batch.append(cast_row(line, cells))
@@ -144,6 +146,10 @@ def cast_batches(raw: RawTable) -> Generator[list[list], None, dict]:
             batch = []
     if batch:
         yield batch
+    # rows the reader skipped are refused too; past a line where it stopped, which rows the file has is
+    # unknown: None stands for them all (load_table, rules.py)
+    refused += [",".join(cells[i].strip() for i in key_at) for cells in raw.skipped if len(cells) > max(key_at)]
+    refused += [None] if raw.stopped else []
     return {"problems": problems, "refused": refused, "accepted": accepted, "read": read}
 
 

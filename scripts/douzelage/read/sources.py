@@ -57,6 +57,11 @@ class RawTable:
     path: Path | None = None  # None when the file cannot be read at all
     header: list[str] = field(default_factory=list)
     header_line: int = 1
+    # What the last reading of rows() could not give as rows: the cells of each line it skipped (a wrong
+    # number of cells, a control character), and whether it stopped before the end (a broken quote or
+    # byte). The loader counts them as refused, so the rules do not report references to them again.
+    skipped: list[list[str]] = field(default_factory=list)
+    stopped: bool = False
 
     def rows(self, found: Found) -> Iterator[tuple[int, list[str]]]:
         """(line where the row starts, cells in `header` order, NFC-normalised); blank lines skipped.
@@ -66,6 +71,7 @@ class RawTable:
         """
         if self.path is None:
             return
+        self.skipped, self.stopped = [], False
         trimmed: list[tuple[int, str]] = []
         width = len(self.header)
         with self.path.open(encoding="utf-8-sig", newline="") as f:
@@ -78,15 +84,19 @@ class RawTable:
                     break
                 except UnicodeDecodeError:
                     found.problems += decode(self.path.read_bytes(), self.file)[1]
+                    self.stopped = True
                     break
                 except csv.Error as e:
                     found.problems.append(_quote_problem(self.file, start, reader.line_num > start, str(e)))
+                    self.stopped = True
                     break
                 if start <= self.header_line:
                     continue  # blank lines before the header, and the header
                 if len(cells) != width:
                     if any(c.strip() for c in cells):
                         found.problems.append(_row_length_problem(self.file, self.name, start, self.header, cells))
+                        delim = next((d for d in DELIMITERS if len(cells) == 1 and cells[0].count(d) >= 2), ",")
+                        self.skipped.append(cells[0].split(delim) if delim != "," else cells)
                     continue  # (a blank line is harmless and skipped)
                 row = ",".join(cells)
                 if not row.isascii():
@@ -94,6 +104,7 @@ class RawTable:
                         cells = self._composed(found, start, cells)
                 if _CONTROL.search(row):
                     self._control_characters(found, start, cells)
+                    self.skipped.append(cells)
                     continue
                 if not row.isascii() and _MOJIBAKE_LEAD.search(row):
                     self._mojibake(found, start, cells)

@@ -1,13 +1,19 @@
 """Per-client limits for the site: no address may hold more than its share of the workers.
 
 Each client (by IP address) may have at most MAX_CONCURRENT requests in progress, and spends from a
-bucket of SQL time: every request is charged the time its queries held one of the worker's SQL threads
-(scripts/douzelage/serve.py),
-and the bucket refills at REFILL_PER_S up to CAPACITY_S. A client whose bucket is empty, or that is at
-its limit of requests, gets 429 with `Retry-After` (the seconds until it may ask again), fast and
-without touching Datasette. A visitor's page costs a millisecond or two of SQL; a runaway query, stopped
-at the 1 s time limit, costs a second, so one client can run three at once and then one every ten
-seconds, not one per worker all the time. (Rendering a page is bounded by the page size; SQL is not.)
+bucket of SQL time: every statement is charged, when it ends, the time it held one of the worker's SQL
+threads (scripts/douzelage/serve.py), and the bucket refills at REFILL_PER_S up to CAPACITY_S. A client
+whose bucket is empty, or that is at its limit of requests, gets 429 with `Retry-After` (the seconds
+until it may ask again), fast and without touching Datasette.
+
+And one client's SQL runs one request at a time: a request's statements (a table page runs its facets
+side by side) wait up to SQL_WAIT_S for those of the address's other request to end, and past that it
+gets 429 too. A visitor's statements take a millisecond or two, so its browser's parallel requests pass
+in turn; a runaway query, stopped at the 1 s time limit, holds the address's turn for that second. So a
+client cannot start several runaway queries at once when its bucket refills (what made a request wait
+3.2 s for a SQL thread in `make soak`): four hostile addresses hold at most four of the SQL threads, and
+no request waits longer than SQL_WAIT_S for its turn. (Rendering a page is bounded by the page size; SQL
+is not.)
 
 The workers are separate processes (one per core, SO_REUSEPORT) and the kernel spreads one client's
 connections over all of them, so the accounting is shared: a table of SLOTS fixed-size records in one
@@ -18,8 +24,10 @@ neighbours; an idle record (nothing in flight, bucket full) is reused for a new 
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import ipaddress
+import json
 import math
 import mmap
 import multiprocessing
@@ -35,8 +43,29 @@ REFILL_PER_S = 0.1
 SLOTS = 8192
 PROBES = 8
 LOG_EVERY_S = 10.0  # a refused client is named in the log at most this often
-_RECORD = struct.Struct("16s i i d d d")  # address, in flight, refused since logged, balance, updated, logged
-_SQL_SECONDS: contextvars.ContextVar[list] = contextvars.ContextVar("sql_seconds")
+SQL_WAIT_S = 0.25  # how long a request waits for the turn of its address's SQL
+# address, in flight, refused since logged, balance, updated, logged, requests of the address in SQL
+_RECORD = struct.Struct("16s i i d d d i")
+_REQUEST: contextvars.ContextVar[Request] = contextvars.ContextVar("request")
+
+
+class TooMuchSql(Exception):
+    """A request's statement refused: its address is out of SQL time, or its other SQL has not ended."""
+
+    status = 429
+
+    def __init__(self, wait: int):
+        super().__init__(too_many_message(wait))
+        self.wait = wait
+
+
+class Request:
+    """One admitted request: its address's record, and how many of its statements are running."""
+
+    def __init__(self, table: ClientTable, slot: int, key: bytes):
+        self.table, self.slot, self.key = table, slot, key
+        self.running = 0
+        self.spent = 0.0
 
 
 class ClientTable:
@@ -50,14 +79,14 @@ class ClientTable:
         reusable = None
         for i in range(PROBES):
             slot = (start + i) % self.slots
-            address, flight, _refused, balance, updated, _logged = self._read(slot)
+            address, flight, _refused, balance, updated, _logged, _in_sql = self._read(slot)
             if address == key:
                 return slot
             idle = address == bytes(16) or (flight == 0 and balance + (now - updated) * REFILL_PER_S >= CAPACITY_S)
             if idle and reusable is None:
                 reusable = slot
         slot = start if reusable is None else reusable  # all neighbours busy: share the first
-        self._write(slot, key, 0, 0, CAPACITY_S, now, 0.0)
+        self._write(slot, key, 0, 0, CAPACITY_S, now, 0.0, 0)
         return slot
 
     def _read(self, slot: int) -> tuple:
@@ -71,23 +100,48 @@ class ClientTable:
         (once in LOG_EVERY_S per address), how many refusals were not logged since)."""
         with self.lock:
             slot = self._find(key, now)
-            _, flight, refused, balance, updated, logged = self._read(slot)
+            _, flight, refused, balance, updated, logged, in_sql = self._read(slot)
             balance = min(CAPACITY_S, balance + (now - updated) * REFILL_PER_S)
             if flight < MAX_CONCURRENT and balance > 0:
-                self._write(slot, key, flight + 1, refused, balance, now, logged)
+                self._write(slot, key, flight + 1, refused, balance, now, logged, in_sql)
                 return slot, 0.0, False, 0
-            wait = 1.0 if balance > 0 else -balance / REFILL_PER_S + 0.1
+            wait = 1.0 if balance > 0 else _refill_wait(balance)
             log = now - logged >= LOG_EVERY_S
-            self._write(slot, key, flight, 0 if log else refused + 1, balance, now, now if log else logged)
+            self._write(slot, key, flight, 0 if log else refused + 1, balance, now, now if log else logged, in_sql)
             return None, wait, log, refused
 
-    def release(self, slot: int, key: bytes, cost: float, now: float) -> None:
+    def release(self, slot: int, key: bytes, now: float) -> None:
         with self.lock:
-            address, flight, refused, balance, updated, logged = self._read(slot)
-            if address != key:  # the record went to another address meanwhile: nothing to do
-                return
-            balance = min(CAPACITY_S, balance + (now - updated) * REFILL_PER_S) - cost
-            self._write(slot, key, max(0, flight - 1), refused, balance, now, logged)
+            address, flight, refused, balance, updated, logged, in_sql = self._read(slot)
+            if address == key:  # else the record went to another address meanwhile: nothing to do
+                self._write(slot, key, max(0, flight - 1), refused, balance, updated, logged, in_sql)
+
+    def enter_sql(self, slot: int, key: bytes, now: float) -> float:
+        """Take the address's turn for SQL: 0 if taken; else the seconds to wait (for the turn, a
+        moment; for an empty bucket, until it has refilled)."""
+        with self.lock:
+            address, flight, refused, balance, updated, logged, in_sql = self._read(slot)
+            if address != key:
+                return 0.0
+            balance = min(CAPACITY_S, balance + (now - updated) * REFILL_PER_S)
+            if balance <= 0:
+                return _refill_wait(balance)
+            if in_sql:
+                return SQL_WAIT_S
+            self._write(slot, key, flight, refused, balance, now, logged, 1)
+            return 0.0
+
+    def leave_sql(self, slot: int, key: bytes, cost: float, now: float) -> None:
+        """Give back the turn, and charge the SQL time the request's statements took."""
+        with self.lock:
+            address, flight, refused, balance, updated, logged, _ = self._read(slot)
+            if address == key:
+                balance = min(CAPACITY_S, balance + (now - updated) * REFILL_PER_S) - cost
+                self._write(slot, key, flight, refused, balance, now, logged, 0)
+
+
+def _refill_wait(balance: float) -> float:
+    return -balance / REFILL_PER_S + 0.1
 
 
 def address_key(scope: dict) -> bytes:
@@ -99,13 +153,20 @@ def address_key(scope: dict) -> bytes:
 
 
 def count_sql_time(datasette) -> None:
-    """Charge the time each query holds its SQL thread to the request that ran it."""
+    """Run each request's statements in its address's turn, and charge it the time they held their SQL
+    thread. Statements outside a request (the startup's) are neither held nor charged."""
     for db in datasette.databases.values():
-        db.execute_fn = _timed_execute_fn(db.execute_fn)
+        db.execute_fn = _in_turn(db.execute_fn)
 
 
-def _timed_execute_fn(execute_fn):
-    async def timed(fn):
+def _in_turn(execute_fn):
+    async def in_turn(fn):
+        request = _REQUEST.get(None)
+        if request is None:
+            return await execute_fn(fn)
+        if request.running == 0:
+            await _take_turn(request)
+        request.running += 1
         spent = [0.0]
 
         def measured(conn):
@@ -118,11 +179,24 @@ def _timed_execute_fn(execute_fn):
         try:
             return await execute_fn(measured)
         finally:
-            total = _SQL_SECONDS.get(None)
-            if total is not None:
-                total[0] += spent[0]
+            request.running -= 1
+            request.spent += spent[0]
+            if request.running == 0:
+                request.table.leave_sql(request.slot, request.key, request.spent, time.monotonic())
+                request.spent = 0.0
 
-    return timed
+    return in_turn
+
+
+async def _take_turn(request: Request) -> None:
+    deadline = time.monotonic() + SQL_WAIT_S
+    while True:
+        wait = request.table.enter_sql(request.slot, request.key, time.monotonic())
+        if wait == 0:
+            return
+        if wait > SQL_WAIT_S or time.monotonic() >= deadline:
+            raise TooMuchSql(math.ceil(max(wait, 1.0)))
+        await asyncio.sleep(0.005)
 
 
 def limited(app, table: ClientTable):
@@ -143,8 +217,7 @@ def limited(app, table: ClientTable):
                 )
             await _too_many(send, math.ceil(wait), scope)
             return
-        sql_seconds = [0.0]
-        _SQL_SECONDS.set(sql_seconds)
+        _REQUEST.set(Request(table, slot, key))
         started = time.perf_counter()
 
         async def timed_send(message):
@@ -161,25 +234,34 @@ def limited(app, table: ClientTable):
         try:
             await app(scope, receive, timed_send)
         finally:
-            table.release(slot, key, sql_seconds[0], time.monotonic())
+            table.release(slot, key, time.monotonic())
 
     return guarded
 
 
+def too_many_message(wait: int) -> str:
+    return f"Too many requests from your address: try again in {wait} s."
+
+
+def too_many_answer(wait: int, path: str) -> tuple[bytes, str]:
+    """The 429's body and content type: JSON for an API path, else a short HTML page."""
+    message = too_many_message(wait)
+    if path.endswith(".json"):
+        return json.dumps(
+            {"ok": False, "error": message, "status": 429, "title": None}
+        ).encode(), "application/json; charset=utf-8"
+    page = f'<!DOCTYPE html>\n<html lang="en"><title>Too many requests</title><p>{message}</p></html>\n'
+    return page.encode(), "text/html; charset=utf-8"
+
+
 async def _too_many(send, wait: int, scope: dict) -> None:
-    message = f"Too many requests from your address: try again in {wait} s."
-    if scope.get("path", "").endswith(".json"):
-        body = (f'{{"ok": false, "error": "{message}", "status": 429, "title": null}}').encode()
-        kind = b"application/json; charset=utf-8"
-    else:
-        body = f'<!DOCTYPE html>\n<html lang="en"><title>Too many requests</title><p>{message}</p></html>\n'.encode()
-        kind = b"text/html; charset=utf-8"
+    body, kind = too_many_answer(wait, scope.get("path", ""))
     await send(
         {
             "type": "http.response.start",
             "status": 429,
             "headers": [
-                (b"content-type", kind),
+                (b"content-type", kind.encode()),
                 (b"retry-after", str(wait).encode()),
                 (b"content-length", str(len(body)).encode()),
                 (b"access-control-allow-origin", b"*"),
