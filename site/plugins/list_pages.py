@@ -34,6 +34,17 @@ def _public_pages():
 _pp = _public_pages()
 
 
+def _(message: str) -> str:
+    """Marks a message of this module for the catalogues (`make i18n-extract`); it is translated into the
+    page's language when the page is made (`_pp._tr(lang)`)."""
+    return message
+
+
+def _n(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a message with a plural form for the catalogues; translated by the number when the page is made."""
+    return singular, plural
+
+
 async def _rows(db, name: str, params: dict | None = None) -> list[dict]:
     """Run the page query `name` of site/site.yaml; rows as dicts."""
     return [dict(r) for r in (await db.execute(_pp.page_queries()[name], params or {})).rows]
@@ -44,93 +55,107 @@ class Filter(NamedTuple):
     label: str  # the label of its choice list
     any_label: str  # the choice that means no filter
     options_query: str  # the page query that lists its choices (value, label)
-    not_offered: str  # what a value outside the choices is told, a whole sentence with {value}
+    not_offered: str  # what a value outside the choices is told, a whole sentence with %(value)s
     data_param: str | None = None  # the Datasette table filter it maps to, where it maps to one
     data_where: str | None = None  # else a `_where` clause, {value} replaced by the checked value
     none_where: str | None = None  # the `_where` clause for the choice '-' (not stated)
+    terms: bool = False  # its choices are words of the data's vocabularies, shown in the page's language
 
 
 class ListPage(NamedTuple):
     path: str
     table: str
     title: str
-    noun: str  # plural, for the count: "12 of 57 meetings"
     query: str
     count_query: str
     filters: tuple[Filter, ...]
-    past_end: str  # a page past the last, whole sentences with {number}, {matched} and {pages}
+    count_all: str  # "All %(total)s meetings"
+    count_some: tuple[str, str]  # singular and plural: "%(num)s of %(total)s meetings match these filters"
+    empty: str  # no row matches
+    form_label: str  # the filters' form, for assistive technology
+    past_end: str  # a page past the last, whole sentences with %(number)s, %(num)s and %(pages)s
     past_end_one: str  # the same when the list fits on one page
 
 
 TOWNS = ListPage(
     path="/towns",
     table="towns",
-    title="Member towns",
-    noun="towns",
+    title=_("Member towns"),
     query="list_towns",
     count_query="list_towns_count",
-    past_end="There is no page {number}: the {matched} towns listed fill {pages} pages.",
-    past_end_one="There is no page {number}: the {matched} towns listed fit on one page.",
+    count_all=_("All %(total)s towns"),
+    count_some=_n("%(num)s of %(total)s towns matches these filters", "%(num)s of %(total)s towns match these filters"),
+    empty=_("No town in this record matches all of these filters."),
+    form_label=_("Filter the towns"),
+    past_end=_("There is no page %(number)s: the %(num)s towns listed fill %(pages)s pages."),
+    past_end_one=_("There is no page %(number)s: the towns listed fit on one page."),
     filters=(
         Filter(
             "country",
-            "Country",
-            "All countries",
+            _("Country"),
+            _("All countries"),
             "list_town_countries",
-            "“{value}” is not a country of the member towns; choose one from the list “Country” below.",
+            _("“%(value)s” is not a country of the member towns; choose one from the list “Country” below."),
             data_param="country",
         ),
         Filter(
             "status",
-            "Membership",
-            "Current and former members",
+            _("Membership"),
+            _("Current and former members"),
             "list_town_statuses",
-            "“{value}” is not a membership status; choose current or former from the list “Membership” below.",
+            _("“%(value)s” is not a membership status; choose current or former from the list “Membership” below."),
             data_param="status",
+            terms=True,
         ),
     ),
 )
 MEETINGS = ListPage(
     path="/meetings",
     table="meetings",
-    title="Meetings",
-    noun="meetings",
+    title=_("Meetings"),
     query="list_meetings",
     count_query="list_meetings_count",
-    past_end="There is no page {number}: the {matched} meetings listed fill {pages} pages.",
-    past_end_one="There is no page {number}: the {matched} meetings listed fit on one page.",
+    count_all=_("All %(total)s meetings"),
+    count_some=_n(
+        "%(num)s of %(total)s meetings matches these filters", "%(num)s of %(total)s meetings match these filters"
+    ),
+    empty=_("No meeting in this record matches all of these filters."),
+    form_label=_("Filter the meetings"),
+    past_end=_("There is no page %(number)s: the %(num)s meetings listed fill %(pages)s pages."),
+    past_end_one=_("There is no page %(number)s: the meetings listed fit on one page."),
     filters=(
         Filter(
             "kind",
-            "Kind",
-            "All kinds",
+            _("Kind"),
+            _("All kinds"),
             "list_meeting_kinds",
-            "“{value}” is not a kind of meeting in this record; choose one from the list “Kind” below.",
+            _("“%(value)s” is not a kind of meeting in this record; choose one from the list “Kind” below."),
             data_param="kind",
+            terms=True,
         ),
         Filter(
             "year",
-            "Year",
-            "All years",
+            _("Year"),
+            _("All years"),
             "list_meeting_years",
-            "No meeting in this record is of the year “{value}”; choose a year from the list “Year” below.",
+            _("No meeting in this record is of the year “%(value)s”; choose a year from the list “Year” below."),
             data_where="coalesce(cast(substr(start_date, 1, 4) as integer), year) = {value}",
         ),
         Filter(
             "status",
-            "Status",
-            "Held and planned",
+            _("Status"),
+            _("Held and planned"),
             "list_meeting_statuses",
-            "“{value}” is not the status of a meeting in this record; choose one from the list “Status” below.",
+            _("“%(value)s” is not the status of a meeting in this record; choose one from the list “Status” below."),
             data_param="status",
+            terms=True,
         ),
         Filter(
             "country",
-            "Host country",
-            "All host countries",
+            _("Host country"),
+            _("All host countries"),
             "list_meeting_countries",
-            "No meeting in this record is hosted in a country with the code “{value}”; choose one from the list "
-            "“Host country” below.",
+            _("No meeting in this record was hosted in “%(value)s”; choose one from the list “Host country” below."),
             data_where="host in (select id from towns where country = '{value}')",
         ),
     ),
@@ -138,39 +163,44 @@ MEETINGS = ListPage(
 PROJECTS = ListPage(
     path="/projects",
     table="projects",
-    title="Joint projects",
-    noun="projects",
+    title=_("Joint projects"),
     query="list_projects",
     count_query="list_projects_count",
-    past_end="There is no page {number}: the {matched} projects listed fill {pages} pages.",
-    past_end_one="There is no page {number}: the {matched} projects listed fit on one page.",
+    count_all=_("All %(total)s projects"),
+    count_some=_n(
+        "%(num)s of %(total)s projects matches these filters", "%(num)s of %(total)s projects match these filters"
+    ),
+    empty=_("No project in this record matches all of these filters."),
+    form_label=_("Filter the projects"),
+    past_end=_("There is no page %(number)s: the %(num)s projects listed fill %(pages)s pages."),
+    past_end_one=_("There is no page %(number)s: the projects listed fit on one page."),
     filters=(
         Filter(
             "programme",
-            "Programme",
-            "All programmes",
+            _("Programme"),
+            _("All programmes"),
             "list_project_programmes",
-            "“{value}” is not the programme of a project in this record; choose one from the list “Programme” below.",
+            _("No project in this record is of the programme “%(value)s”; choose one from the list “Programme” below."),
             data_param="programme",
             none_where="programme is null",
         ),
         Filter(
             "year",
-            "Year",
-            "All years",
+            _("Year"),
+            _("All years"),
             "list_project_years",
-            "No project in this record ran in the year “{value}”; choose a year from the list “Year” below.",
+            _("No project in this record ran in the year “%(value)s”; choose a year from the list “Year” below."),
             data_where="coalesce(start_year, end_year) <= {value} and coalesce(end_year, start_year) >= {value}",
         ),
     ),
 )
 
 
-def _one(request, name: str) -> tuple[str, str | None]:
+def _one(request, name: str, tr) -> tuple[str, str | None]:
     """The value of a GET parameter given at most once; '' when absent; a problem when given twice."""
     values = request.args.getlist(name)
     if len(values) > 1:
-        return "", f"“{name}” is given {len(values)} times; give it once."
+        return "", tr(_("“%(name)s” is given %(count)s times; give it once."), name=name, count=len(values))
     return (values[0].strip() if values else ""), None
 
 
@@ -208,6 +238,7 @@ def _town(datasette, lang: str, row: dict) -> dict:
 def _meeting(datasette, lang: str, row: dict) -> dict:
     row["url"] = _pp._page_url(datasette, lang, f"/meeting/{row['id']}")
     row["when"] = _pp.meeting_when(row["start_date"], row["end_date"], row["year"], lang)
+    row["kind_text"] = _pp.term(row["kind"], lang)
     row["status_text"] = _pp.status_text(row["status"], row["start_date"], row["end_date"], row["year"], lang=lang)
     row["host_url"] = _pp._page_url(datasette, lang, f"/town/{row['host']}") if row["host"] else None
     return row
@@ -226,30 +257,50 @@ FORMAT = {"towns": _town, "meetings": _meeting, "projects": _project}
 async def list_page(request, datasette, page: ListPage):
     db = datasette.get_database()
     lang = _pp._lang(request)
+    tr, tr_n = _pp._tr(lang)
     problems: list[str] = []
     chosen: dict[str, str] = {}
     choices = []
     for f in page.filters:
         options = await _rows(db, f.options_query)
-        value, problem = _one(request, f.name)
+        value, problem = _one(request, f.name, tr)
         offered = {str(o["value"]) for o in options}
         if problem:
             problems.append(problem)
         elif value and value not in offered:
-            problems.append(f.not_offered.format(value=value))
+            problems.append(tr(f.not_offered, value=value))
         else:
             chosen[f.name] = value
-        choices.append({"filter": f, "options": options, "value": chosen.get(f.name, "")})
+        for o in options:
+            if str(o["value"]) == "-":
+                o["label"] = tr(_("not stated"))
+            elif f.terms:
+                o["label"] = _pp.term(o["label"], lang)
+        choices.append(
+            {
+                "name": f.name,
+                "label": tr(f.label),
+                "any_label": tr(f.any_label),
+                "options": options,
+                "value": chosen.get(f.name, ""),
+            }
+        )
     params = {f.name: chosen.get(f.name, "") for f in page.filters}
     counts = (await _rows(db, page.count_query, params))[0]
     pages = max(1, -(-counts["matched"] // PAGE_SIZE))
-    number_text, problem = _one(request, "page")
+    number_text, problem = _one(request, "page", tr)
     number = 1
     if problem:
         problems.append(problem)
     elif number_text:
         if not (number_text.isascii() and number_text.isdigit()) or len(number_text) > 9 or int(number_text) < 1:
-            problems.append(f"“page” must be a whole number from 1 to {pages}; it is “{number_text}”.")
+            problems.append(
+                tr(
+                    _("“page” must be a whole number from 1 to %(pages)s; it is “%(value)s”."),
+                    pages=pages,
+                    value=number_text,
+                )
+            )
         else:
             number = int(number_text)
     given_empty = [k for k in (*params, "page") if k in request.args and not (request.args.get(k) or "").strip()]
@@ -259,15 +310,23 @@ async def list_page(request, datasette, page: ListPage):
     status = 400 if problems else 200
     if not problems and number > pages:
         said = page.past_end if pages > 1 else page.past_end_one
-        problems.append(said.format(number=number, matched=counts["matched"], pages=pages))
+        problems.append(tr(said, number=number, num=counts["matched"], pages=pages))
         status = 404
     rows = []
     if not problems:
         rows = await _rows(db, page.query, {**params, "limit": PAGE_SIZE, "offset": (number - 1) * PAGE_SIZE})
         rows = [FORMAT[page.table](datasette, lang, r) for r in rows]
     filtered = any(chosen.values())
+    if filtered:
+        count_text = tr_n(*page.count_some, counts["matched"], total=counts["total"])
+    else:
+        count_text = tr(page.count_all, total=counts["total"])
     context = {
         "list": page,
+        "title": tr(page.title),
+        "form_label": tr(page.form_label),
+        "count_text": count_text,
+        "empty_text": tr(page.empty),
         "choices": choices,
         "rows": rows,
         "problems": problems,

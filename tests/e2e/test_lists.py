@@ -202,7 +202,7 @@ def test_projects_by_programme_and_year_match_the_database(page, site_url, sql):
         ("/meetings?kind=party", "“party” is not a kind of meeting in this record"),
         ("/towns?country=ZZ", "“ZZ” is not a country of the member towns"),
         ("/towns?country=SE&country=FR", "“country” is given 2 times"),
-        ("/projects?programme=%00", "is not the programme of a project in this record"),
+        ("/projects?programme=%00", "No project in this record is of the programme"),
         ("/projects?year=%F0%9F%98%80", "No project in this record ran in the year “😀”"),
         ("/projects?page=1e3", "“page” must be a whole number"),
         ("/towns?status=%7Bvalue%7D", "“{value}” is not a membership status"),
@@ -276,3 +276,16 @@ def test_the_towns_table_map_is_drawn_after_the_rows(page, site_url, sql):
         "document.querySelectorAll('#table-map .leaflet-marker-icon:not(.marker-cluster)').length === n",
         arg=with_position,
     )
+
+
+def test_a_list_in_swedish_keeps_its_language_and_its_counts(page, site_url, sql):
+    kind, expected = sql("select kind, count(*) from meetings group by kind order by count(*) desc limit 1")[0]
+    total = sql("select count(*) from meetings")[0][0]
+    page.goto(f"{site_url}/sv/meetings", wait_until="domcontentloaded")
+    assert page.locator("html").get_attribute("lang") == "sv"
+    page.get_by_label("Typ").select_option(kind)
+    page.get_by_role("button", name="Visa").click()
+    page.wait_for_url(re.compile(r".*/sv/meetings\?kind=.*"))
+    assert count_text(page).startswith(f"{expected} av {total} möten")
+    assert all(h.startswith("/sv/meeting/") for h in row_links(page))
+    assert rows(page).count() == min(expected, PAGE_SIZE)
