@@ -374,6 +374,25 @@ def _row_url(datasette, db, table: str, key: str) -> str:
     return datasette.urls.row(db.name, table, key)
 
 
+def _map_points(datasette, lang: str, towns: list[dict], this: str | None = None) -> list[dict]:
+    """The towns with a position, as town-map.js draws them; `this` (the page's own town, a meeting's host,
+    a project's lead) is marked."""
+    return [
+        {
+            "id": t["id"],
+            "name": t["name"],
+            "country_name": t["country_name"],
+            "latitude": t["latitude"],
+            "longitude": t["longitude"],
+            "status": t["status"],
+            "url": _page_url(datasette, lang, f"/town/{t['id']}"),
+            **({"this": True} if t["id"] == this else {}),
+        }
+        for t in towns
+        if t["latitude"] is not None and t["longitude"] is not None
+    ]
+
+
 def _page_url(datasette, lang: str, path: str) -> str:
     """The address of a public page in the language of the page that links to it."""
     return _i18n().localize(datasette, datasette.urls.path(path), lang)
@@ -497,6 +516,7 @@ async def town_page(request, datasette):
         "sources": sources,
         "claims": claims,
         "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "map_points": map_points,
         "population_text": population_text(town.get("population"), town.get("population_year"), lang),
         "position_text": position_text(town["latitude"], town["longitude"], lang),
         "row_url": _row_url(datasette, db, "towns", town_id),
@@ -525,7 +545,21 @@ async def meeting_page(request, datasette):
     for t in towns:
         t["url"] = _page_url(datasette, lang, f"/town/{t['id']}")
         t["role_text"] = term(t["role"], lang)
+    on_map = list(towns)
+    if meeting["host"] and all(t["id"] != meeting["host"] for t in towns):  # a host no participant list names
+        host = {
+            "id": meeting["host"],
+            "name": meeting["host_name"],
+            "country_name": meeting["host_country"],
+            "latitude": meeting["host_latitude"],
+            "longitude": meeting["host_longitude"],
+            "status": meeting["host_status"],
+        }
+        on_map.insert(0, host)
+    map_points = _map_points(datasette, lang, on_map, meeting["host"])
     context = {
+        "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "map_points": map_points,
         "meeting": meeting,
         "when": meeting_when(meeting["start_date"], meeting["end_date"], meeting["year"], lang),
         "status_text": status_text(
@@ -559,7 +593,10 @@ async def project_page(request, datasette):
     for t in towns:
         t["url"] = _page_url(datasette, lang, f"/town/{t['id']}")
         t["role_text"] = term(t["role"], lang)
+    map_points = _map_points(datasette, lang, towns, project["lead"])
     context = {
+        "map_towns_json": json.dumps(map_points, ensure_ascii=False),
+        "map_points": map_points,
         "project": project,
         "years": year_range(project["start_year"], project["end_year"], lang),
         "towns": towns,

@@ -1,7 +1,8 @@
 """robots.txt and sitemap.xml: keep crawlers off the SQL, faceted and filtered pages, and point them to
-the pages worth indexing — the landing page, one page per town, meeting and project, the tables, the
-canned questions and the downloads. Each public page is listed in every language of the site (English at
-/, the others under /sv/, /fr/, /de/…), each with its alternates (xhtml:link hreflang, and x-default).
+the pages worth indexing — the landing page, the lists of towns, meetings and projects, one page per
+town, meeting and project, the tables, the canned questions and the downloads. Each public page is listed
+in every language of the site (English at /, the others under /sv/, /fr/, /de/…), each with its
+alternates (xhtml:link hreflang, and x-default).
 
 Every table, view and canned query gets its own `Disallow: /<db>/<name>?` line, so a parser that does
 not know wildcards (Python's urllib.robotparser, many small crawlers) still keeps off the pages that
@@ -52,7 +53,16 @@ async def robots_txt(request, datasette):
         "Disallow: /*&sql=",
         "Disallow: /*_facet",
         "Disallow: /search?",
+        "Disallow: /towns?",
+        "Disallow: /meetings?",
+        "Disallow: /projects?",
         *(f"Disallow: /{lang}/search?" for lang in _i18n().languages() if lang != _i18n().DEFAULT),
+        *(
+            f"Disallow: /{lang}/{name}?"
+            for lang in _i18n().languages()
+            if lang != _i18n().DEFAULT
+            for name in ("towns", "meetings", "projects")
+        ),
     ]
     lines += [f"Disallow: {datasette.urls.table(db.name, name)}?" for name in await _names(datasette, db)]
     lines += ["", f"Sitemap: {datasette.absolute_url(request, datasette.urls.path('/sitemap.xml'))}", ""]
@@ -63,6 +73,7 @@ async def sitemap_xml(request, datasette):
     db = datasette.get_database()
     i18n = _i18n()
     public = [datasette.urls.instance(), datasette.urls.path("/downloads")]
+    public += [datasette.urls.path(p) for p in ("/towns", "/meetings", "/projects")]  # the list pages
     try:
         datasette.jinja_env.get_template("pages/coverage.html")
         public.append(datasette.urls.path("/coverage"))

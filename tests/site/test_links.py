@@ -1,7 +1,8 @@
 """Every internal link of the public pages, and every page of the sitemap, answers 200.
 
 A crawler over the site as served (Datasette's in-process client): the public pages (landing, downloads,
-search, coverage, dictionary, and every town, meeting and project page the sitemap lists) are fetched and
+search, coverage, dictionary, the lists of towns, meetings and projects with some of their filters and
+pages, and every town, meeting and project page the sitemap lists) are fetched and
 every internal `href` and `src` in them is requested; Datasette's own pages listed in the sitemap are
 requested too (their links are Datasette's own, not crawled). The Swedish versions of the public pages
 (/sv/…) are crawled as well, and every link they have to a public page stays in Swedish."""
@@ -10,7 +11,22 @@ from html.parser import HTMLParser
 from urllib.parse import urldefrag, urlsplit
 from xml.etree import ElementTree
 
-PUBLIC = ("/", "/downloads", "/search?q=music", "/coverage", "/dictionary")
+LISTS = ("/towns", "/meetings", "/projects")
+PUBLIC = (
+    "/",
+    "/downloads",
+    "/search?q=music",
+    "/coverage",
+    "/dictionary",
+    *LISTS,
+    "/meetings?page=2",
+    "/meetings?kind=general+meeting",
+    "/meetings?country=SE&status=held",
+    "/meetings?year=2018",
+    "/projects?programme=-",
+    "/projects?year=2019",
+    "/towns?status=former",
+)
 OWN_PAGES = ("/town/", "/meeting/", "/project/")
 CRAWLED_LANGUAGE = "sv"  # one language besides English is crawled in full; the sitemap lists them all
 PUBLIC += tuple(f"/{CRAWLED_LANGUAGE}{p}" for p in PUBLIC)
@@ -52,6 +68,7 @@ async def test_every_internal_link_of_the_public_pages_and_every_sitemap_page_an
     sitemap = await sitemap_paths(ds)
     pages = list(dict.fromkeys([*PUBLIC, *(p for p in sitemap if p == "/" or p.startswith(OWN_PAGES))]))
     assert any(p.startswith("/town/") for p in pages) and any(p.startswith("/meeting/") for p in pages)
+    assert set(LISTS) <= set(sitemap)
     assert any(p.startswith(f"/{CRAWLED_LANGUAGE}/town/") for p in pages) and f"/{CRAWLED_LANGUAGE}/" in pages
     links: dict[str, str] = {}  # link -> a page it is on
     broken = []

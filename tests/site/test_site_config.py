@@ -1,5 +1,6 @@
-"""What the site takes from Datasette stays in step with the installed Datasette: the copy of its
-base.html template, and the permission memo on one of its private methods (site/plugins/fast_reads.py)."""
+"""What the site takes from Datasette stays in step with the installed Datasette: the copies of its
+base.html and table.html templates, and the permission memo on one of its private methods
+(site/plugins/fast_reads.py)."""
 
 import copy
 import importlib.util
@@ -12,6 +13,7 @@ from douzelage.layout import SITE
 from douzelage.serve import datasette_kwargs
 
 INSTALLED_BASE = Path(datasette.__file__).parent / "templates" / "base.html"
+INSTALLED_TABLE = Path(datasette.__file__).parent / "templates" / "table.html"
 
 
 def _fast_reads():
@@ -34,6 +36,31 @@ def test_our_base_html_is_the_installed_datasettes_with_only_our_three_changes()
         f"Datasette's base.html ({INSTALLED_BASE}) changed: copy it again into site/templates/base.html "
         "and make the three changes the comment at its top names"
     )
+
+
+def test_our_table_html_is_the_installed_datasettes_with_only_our_two_changes():
+    ours = (SITE / "templates" / "table.html").read_text(encoding="utf-8")
+    comment, _, body = ours.partition("-#}\n")
+    assert comment.startswith("{#-") and "two changes" in comment
+    fold = (
+        '<details class="column-descriptions"><summary>What the {{ metadata.columns|length }} columns mean</summary>\n'
+    )
+    assert body.count(fold) == 1 and body.count("</dl>\n</details>\n") == 1
+    assert body.count('<div id="table-map"></div>\n') == 1
+    undone = body.replace(fold, "", 1).replace("</dl>\n</details>\n", "</dl>\n", 1)
+    undone = undone.replace('<div id="table-map"></div>\n', "", 1)
+    assert undone == INSTALLED_TABLE.read_text(encoding="utf-8"), (
+        f"Datasette's table.html ({INSTALLED_TABLE}) changed: copy it again into site/templates/table.html "
+        "and make the two changes the comment at its top names"
+    )
+
+
+def test_the_table_map_is_drawn_where_our_table_html_holds_it(built):
+    import json
+
+    metadata = json.loads((built / "metadata.json").read_text(encoding="utf-8"))
+    container = metadata["plugins"]["datasette-cluster-map"]["container"]
+    assert container == "#table-map" and 'id="table-map"' in (SITE / "templates" / "table.html").read_text()
 
 
 async def test_the_permission_memo_is_made_on_the_datasette_version_it_was_written_for(ds):
@@ -102,7 +129,10 @@ def test_every_query_of_the_public_pages_is_named_in_site_yaml_and_compiles(db_p
 
     pages = load_yaml(SITE / "site.yaml")["pages"]
     plugins = "".join(p.read_text() for p in sorted((SITE / "plugins").glob("*.py")))
-    used = set(re.findall(r'(?:_rows\(db, |_page_query\()"([a-z_]+)"', plugins))
+    lists = (SITE / "plugins" / "list_pages.py").read_text()  # names its queries in its ListPage and Filter
+    used = set(re.findall(r'(?:_rows\(db, |_page_query\()"([a-z_]+)"', plugins)) | set(
+        re.findall(r'"(list_[a-z_]+)"', lists)
+    )
     assert used == set(pages)  # none missing, none left unused
     conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
     for _name, sql in pages.items():

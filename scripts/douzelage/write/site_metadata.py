@@ -66,7 +66,15 @@ def metadata() -> dict:
                 "queries": site["queries"],
             }
         },
-        "plugins": {"datasette-cluster-map": {"latitude_column": "latitude", "longitude_column": "longitude"}},
+        # the map after the rows: site/templates/table.html holds #table-map below them (elsewhere, such as
+        # a canned query's page, the plugin draws it above the rows, as it does by default)
+        "plugins": {
+            "datasette-cluster-map": {
+                "latitude_column": "latitude",
+                "longitude_column": "longitude",
+                "container": "#table-map",
+            }
+        },
     }
 
 
