@@ -29,7 +29,7 @@ from douzelage.serving.http_log import log_line
 
 
 def is_client_error(exception) -> bool:
-    return isinstance(exception, (Base400, DatasetteError, TooMuchSql)) and getattr(exception, "status", 500) < 500
+    return isinstance(exception, (Base400, DatasetteError)) and getattr(exception, "status", 500) < 500
 
 
 class QuietForClientErrors:

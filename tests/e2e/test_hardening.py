@@ -134,10 +134,10 @@ def test_class3_one_address_has_at_most_six_requests_at_once_across_the_workers(
     assert all(after and int(after) >= 1 for after in refused)
 
 
-def test_class3_one_address_runs_one_runaway_query_at_a_time(site_url):
+def test_class3_one_address_runs_one_runaway_query_at_a_time(site_url, site_log):
     """Two runaway queries at once from one address, on two connections: the first runs to the time
     limit, the second does not wait for it (nor take a second SQL thread) but gets 429, a moment later."""
-    results = []
+    results, since = [], site_log.stat().st_size
 
     def runaway():
         with client("127.0.0.18") as c:
@@ -154,6 +154,9 @@ def test_class3_one_address_runs_one_runaway_query_at_a_time(site_url):
     [(_, after, timing, body)] = [r for r in results if r[0] == 429]
     assert int(after) >= 1 and "try again" in body["error"]
     assert float(timing.partition(";dur=")[2]) < 1000  # refused before the other's second was up
+    lines = new_log(site_log, since)  # one short line each, no traceback: the client's doing
+    assert sorted(line.split()[1] for line in lines if "127.0.0.18" in line) == ["400", "429"]
+    assert not any("Traceback" in line for line in lines) and all(len(line) <= LOG_LINE_MAX for line in lines)
 
 
 def test_class3_a_client_that_spent_its_sql_time_waits(site_url):

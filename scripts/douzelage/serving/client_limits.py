@@ -35,6 +35,8 @@ import struct
 import time
 import zlib
 
+from datasette.utils.asgi import Base400
+
 from douzelage.serving.http_log import log_line
 
 MAX_CONCURRENT = 6  # a browser opens up to six connections to a site
@@ -49,8 +51,9 @@ _RECORD = struct.Struct("16s i i d d d i")
 _REQUEST: contextvars.ContextVar[Request] = contextvars.ContextVar("request")
 
 
-class TooMuchSql(Exception):
-    """A request's statement refused: its address is out of SQL time, or its other SQL has not ended."""
+class TooMuchSql(Base400):
+    """A request's statement refused: its address is out of SQL time, or its other SQL has not ended. A
+    client error (Base400), so Datasette's handler prints no traceback for it."""
 
     status = 429
 
@@ -154,9 +157,11 @@ def address_key(scope: dict) -> bytes:
 
 def count_sql_time(datasette) -> None:
     """Run each request's statements in its address's turn, and charge it the time they held their SQL
-    thread. Statements outside a request (the startup's) are neither held nor charged."""
-    for db in datasette.databases.values():
-        db.execute_fn = _in_turn(db.execute_fn)
+    thread. Statements outside a request (the startup's) and those of Datasette's own _internal database
+    (its schema cache, refreshed on every request) are neither held nor charged."""
+    for name, db in datasette.databases.items():
+        if not name.startswith("_"):
+            db.execute_fn = _in_turn(db.execute_fn)
 
 
 def _in_turn(execute_fn):
