@@ -172,6 +172,8 @@ def outline(page) -> dict:
         ("/", "main details summary"),
         ("/", "#town-map .town-marker"),
         ("/douzelage/towns", "select[name='_filter_column']"),
+        ("/towns", ".list-filters select"),
+        ("/guide", "figure.schema-diagram a"),
     ],
 )
 def test_the_keyboard_focus_is_visible(browser, site_url, path, selector):
