@@ -10,9 +10,11 @@ of its addresses: the build writes the configured base URL, and a site served el
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import re
+import sys
 from functools import lru_cache
 from pathlib import Path
 
@@ -32,6 +34,19 @@ ACCEPTED = {
     "application/json": "jsonld",
 }
 DEFAULT = "ttl"  # no Accept, or */*: the catalogue as harvesters have always read it
+_I18N_MODULE = "douzelage_site_i18n"  # as public_pages.py loads it: one copy of the language plugin
+
+
+def _i18n():
+    """The language plugin (site/plugins/i18n.py), loaded once by its path, as public_pages.py does."""
+    module = sys.modules.get(_I18N_MODULE)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(_I18N_MODULE, Path(__file__).resolve().with_name("i18n.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_I18N_MODULE] = module
+        spec.loader.exec_module(module)
+    return module
 
 
 def _package(datasette) -> Path | None:
@@ -76,20 +91,24 @@ def _negotiate(accept: str) -> str | None:
 async def catalogue(datasette, request):
     ext = request.url_vars.get("ext") or _negotiate(request.headers.get("accept", ""))
     headers = {"Vary": "Accept", "Access-Control-Allow-Origin": "*"}
+    lang = _i18n().request_language(request)
+    _, _n = _i18n().translator(lang)
     if ext is None:
         return Response.text(
-            "The catalogue is available as text/html, text/turtle, application/rdf+xml and application/ld+json; "
-            "the Accept header of this request allows none of them. Ask for one of these, or open "
-            "/catalogue.ttl, /catalogue.rdf or /catalogue.jsonld.",
+            _(
+                "The catalogue is available as text/html, text/turtle, application/rdf+xml and "
+                "application/ld+json; the Accept header of this request allows none of them. Ask for one of "
+                "these, or open /catalogue.ttl, /catalogue.rdf or /catalogue.jsonld."
+            ),
             status=406,
             headers=headers,
         )
     package = _package(datasette)
     path = package / "dcat" / f"catalogue.{'jsonld' if ext == 'html' else ext}" if package else None
     if path is None or not path.exists():
-        return Response.text("The catalogue has not been built: run `douzelage build`.", status=404)
+        return Response.text(_("The catalogue has not been built: run `douzelage build`."), status=404)
     if ext == "html":
-        context = catalogue_view(json.loads(rebased(path.read_text(encoding="utf-8"))))
+        context = catalogue_view(json.loads(rebased(path.read_text(encoding="utf-8"))), lang)
         html = await datasette.render_template("catalogue.html", context, request=request, view_name="catalogue")
         return Response.html(html, headers=headers)
     return Response(
@@ -100,12 +119,18 @@ async def catalogue(datasette, request):
 
 
 def _text_in(value, language: str = "en") -> str | None:
-    """A JSON-LD literal (plain, {"@value"}, or a list of language-tagged ones) as text, in `language` if given."""
+    """A JSON-LD literal (plain, {"@value"}, or a list of language-tagged ones) as text: in `language` if
+    the catalogue has it, else in English, else the first."""
     if value is None:
         return None
     if isinstance(value, list):
-        tagged = [v for v in value if isinstance(v, dict) and v.get("@language") == language]
-        return _text_in((tagged or value)[0], language) if value else None
+        if not value:
+            return None
+        for wanted in (language, "en"):
+            tagged = [v for v in value if isinstance(v, dict) and v.get("@language") == wanted]
+            if tagged:
+                return _text_in(tagged[0], language)
+        return _text_in(value[0], language)
     if isinstance(value, dict):
         return str(value.get("@value", value.get("@id", "")))
     return str(value)
@@ -125,9 +150,21 @@ def _last(uri: str | None) -> str | None:
     return uri.rstrip("/").rsplit("/", 1)[-1] if uri else None
 
 
-def catalogue_view(doc: dict) -> dict:
+def catalogue_view(doc: dict, lang: str = "en") -> dict:
     """What the HTML view of the catalogue shows, read from the JSON-LD the build wrote: the catalogue, its
-    dataset, the data service and each distribution with its format, licence, size and checksum."""
+    dataset, the data service and each distribution with its format, licence, size and checksum; its titles
+    and descriptions in `lang` where the catalogue has them in that language (else in English)."""
+
+    def text(value) -> str | None:
+        return _text_in(value, lang)
+
+    def keywords(values) -> list[str]:  # the keywords in `lang` if it has any, else the English ones
+        by_language: dict[str | None, set[str]] = {}
+        for k in values if isinstance(values, list) else [values]:
+            by_language.setdefault(k.get("@language") if isinstance(k, dict) else None, set()).add(_text_in(k) or "")
+        chosen = by_language.get(lang) or by_language.get("en") or set().union(*by_language.values())
+        return sorted(chosen - {""})
+
     nodes = {n["@id"]: n for n in doc.get("@graph", []) if "@id" in n}
 
     def of_type(kind: str) -> list[dict]:
@@ -148,45 +185,45 @@ def catalogue_view(doc: dict) -> dict:
     distributions = []
     for ref in _ids(dataset.get("dcat:distribution")):
         d = nodes.get(ref, {})
-        size = _text_in(d.get("dcat:byteSize"))
+        size = text(d.get("dcat:byteSize"))
         media = _first_id(d.get("dcat:mediaType"))
         distributions.append(
             {
-                "title": _text_in(d.get("dct:title")),
-                "description": _text_in(d.get("dct:description")),
+                "title": text(d.get("dct:title")),
+                "description": text(d.get("dct:description")),
                 "url": _first_id(d.get("dcat:downloadURL")) or _first_id(d.get("dcat:accessURL")),
                 "format": _last(_first_id(d.get("dct:format"))),
                 "media_type": media.split("/media-types/", 1)[-1] if media else None,
                 "bytes": int(size) if size and size.isdigit() else None,
                 "licence": licence(d.get("dct:license")),
-                "sha256": _text_in(node(d.get("spdx:checksum")).get("spdx:checksumValue")),
+                "sha256": text(node(d.get("spdx:checksum")).get("spdx:checksumValue")),
             }
         )
     distributions.sort(key=lambda d: str(d["title"] or ""))
     return {
         "catalog": {
-            "title": _text_in(catalog.get("dct:title")),
-            "description": _text_in(catalog.get("dct:description")),
-            "publisher": _text_in(node(catalog.get("dct:publisher")).get("foaf:name")),
-            "issued": _text_in(catalog.get("dct:issued")),
-            "modified": _text_in(catalog.get("dct:modified")),
+            "title": text(catalog.get("dct:title")),
+            "description": text(catalog.get("dct:description")),
+            "publisher": text(node(catalog.get("dct:publisher")).get("foaf:name")),
+            "issued": text(catalog.get("dct:issued")),
+            "modified": text(catalog.get("dct:modified")),
             "licence": licence(catalog.get("dct:license")),
             "homepage": _first_id(catalog.get("foaf:homepage")),
         },
         "dataset": {
-            "title": _text_in(dataset.get("dct:title")),
-            "description": _text_in(dataset.get("dct:description")),
-            "version": _text_in(dataset.get("dcat:version")),
-            "keywords": sorted({_text_in(k) or "" for k in dataset.get("dcat:keyword", [])} - {""}),
+            "title": text(dataset.get("dct:title")),
+            "description": text(dataset.get("dct:description")),
+            "version": text(dataset.get("dcat:version")),
+            "keywords": keywords(dataset.get("dcat:keyword", [])),
             "themes": [
-                _text_in(nodes.get(t, {}).get("skos:prefLabel")) or _last(t) for t in _ids(dataset.get("dcat:theme"))
+                text(nodes.get(t, {}).get("skos:prefLabel")) or _last(t) for t in _ids(dataset.get("dcat:theme"))
             ],
-            "start": _text_in(temporal.get("dcat:startDate")),
-            "end": _text_in(temporal.get("dcat:endDate")),
+            "start": text(temporal.get("dcat:startDate")),
+            "end": text(temporal.get("dcat:endDate")),
         },
         "service": {
-            "title": _text_in(service.get("dct:title")),
-            "description": _text_in(service.get("dct:description")),
+            "title": text(service.get("dct:title")),
+            "description": text(service.get("dct:description")),
             "endpoint": _first_id(service.get("dcat:endpointURL")),
             "documentation": _first_id(service.get("dcat:endpointDescription")),
         }

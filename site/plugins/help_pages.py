@@ -4,13 +4,17 @@ endpoints, each with a curl line).
 
 The diagram of the tables is laid out here from the foreign keys of the served datapackage.json (the file
 the build wrote), once per version of the file; the template draws it as SVG. The worked questions and
-their SQL are the `guide` section of site/site.yaml. Nothing is imported from the build.
+their SQL are the `guide` section of site/site.yaml; a question and its explanation are shown in the page's
+language (`make i18n-extract` collects them from site.yaml: babel.cfg), the SQL as it is. Nothing is
+imported from the build.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -22,6 +26,21 @@ from datasette.utils.asgi import Response
 
 SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # as douzelage.layout names it (set by `douzelage serve`)
+
+_I18N_MODULE = "douzelage_site_i18n"  # as public_pages.py loads it: one copy of the language plugin
+
+
+def _i18n():
+    """The language plugin (site/plugins/i18n.py), loaded once by its path, as public_pages.py does."""
+    module = sys.modules.get(_I18N_MODULE)
+    if module is None:
+        spec = importlib.util.spec_from_file_location(_I18N_MODULE, Path(__file__).resolve().with_name("i18n.py"))
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[_I18N_MODULE] = module
+        spec.loader.exec_module(module)
+    return module
+
 
 # The diagram's measures, in SVG units.
 BOX_WIDTH, HEADER, ROW, GAP_X, GAP_Y, MARGIN, LANE = 200, 24, 18, 110, 22, 16, 7
@@ -215,9 +234,13 @@ async def guide_page(request, datasette):
         for r in descriptor.get("resources", [])
         if r.get("schema", {}).get("fields")
     ]
+    i18n = _i18n()
+    lang = i18n.request_language(request)
     questions = [
         {
             **q,
+            "question": i18n.gettext(lang, q["question"]),
+            "how": i18n.gettext(lang, q["how"]),
             "url": datasette.urls.database(db.name) + "?" + urlencode({"sql": q["sql"]}),
             "json_url": datasette.urls.database(db.name, format="json") + "?" + urlencode({"sql": q["sql"]}),
         }

@@ -257,8 +257,14 @@ def prepare_jinja2_environment(env, datasette):
             return "" if value is None else value
         return format_number(value, lang)
 
+    @pass_context
+    def grouped(context, value):
+        """A number with its thousands grouped as the page's language writes them, English too (1,000)."""
+        return "" if value is None else format_number(value, _language_of(context))
+
     env.globals["lang_url"] = lang_url
     env.filters["number"] = number
+    env.filters["grouped"] = grouped
 
 
 @hookimpl

@@ -67,7 +67,7 @@ CACHED: list[tuple[str, frozenset[str]]] = [
     (rf"/town/{_ID}", frozenset()),
     (rf"/meeting/{_ID}", frozenset()),
     (rf"/project/{_ID}", frozenset()),
-    (r"/towns|/meetings|/projects", frozenset({"country", "year", "kind", "status", "page"})),
+    (r"/towns|/meetings|/projects", frozenset({"country", "year", "kind", "status", "programme", "page"})),
     (r"/downloads|/downloads\.json|/coverage|/guide|/api", frozenset()),
     (r"/robots\.txt|/sitemap\.xml", frozenset()),
 ]

@@ -9,24 +9,37 @@ page of this site: skip link and <main> too) or DATASETTE_PAGES (Datasette's own
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-# name (the file names in test-output/) → path. The lead adds the list pages, /guide, /api, /catalogue
-# and the /sv/ versions here as they land.
+from douzelage.layout import SITE
+
+# name (the file names in test-output/) → path: every public page, a filtered list, and pages in Swedish
+# (their text is longer than the English, and the skip link is translated).
 PUBLIC_PAGES = {
     "landing": "/",
     "town": "/town/granville",
     "meeting": "/meeting/general-meeting-2018-oxelosund",
     "project": "/project/actage-juniors-for-seniors",
+    "towns": "/towns",
+    "meetings": "/meetings",
+    "projects": "/projects",
+    "meetings-filtered": "/meetings?country=SE&kind=general+meeting",
     "search": "/search?q=music",
     "search-empty": "/search",
     "downloads": "/downloads",
     "coverage": "/coverage",
     "dictionary": "/dictionary",
+    "guide": "/guide",
+    "api": "/api",
+    "catalogue": "/catalogue",  # the HTML view: a browser asks for text/html
+    "landing-sv": "/sv/",
+    "town-sv": "/sv/town/granville",
+    "meetings-sv": "/sv/meetings?year=2018",
 }
 DATASETTE_PAGES = {
     "table-towns": "/douzelage/towns",
@@ -39,6 +52,15 @@ WCAG_AA = {"wcag2a", "wcag2aa", "wcag21a", "wcag21aa"}
 BLOCKING = {"serious", "critical"}
 WIDTHS = {"1280": {"width": 1280, "height": 900}, "390": {"width": 390, "height": 844}}
 AXE = Axe()
+
+
+def i18n():
+    """The site's language plugin (site/plugins/i18n.py), for the text a page shows in its language."""
+    spec = importlib.util.spec_from_file_location("i18n_under_test", SITE / "plugins" / "i18n.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def load(page, url: str) -> None:
@@ -120,7 +142,10 @@ def test_the_first_tab_reaches_a_skip_link_that_moves_focus_to_the_content(brows
         load(page, site_url + PUBLIC_PAGES[name])
         page.keyboard.press("Tab")
         focused = page.evaluate("({text: document.activeElement.textContent, href: document.activeElement.hash})")
-        assert focused == {"text": "Skip to content", "href": "#main"}
+        lang = page.evaluate("document.documentElement.lang")
+        prefix = re.match(r"/([a-z]{2})/", PUBLIC_PAGES[name])
+        assert lang == (prefix.group(1) if prefix else "en")
+        assert focused == {"text": i18n().gettext(lang, "Skip to content"), "href": "#main"}
         box = page.locator(".skip-link").bounding_box()
         assert box is not None and box["x"] >= 0 and box["y"] >= 0  # shown on screen while it has the focus
         page.keyboard.press("Enter")
@@ -147,6 +172,8 @@ def outline(page) -> dict:
         ("/", "main details summary"),
         ("/", "#town-map .town-marker"),
         ("/douzelage/towns", "select[name='_filter_column']"),
+        ("/towns", ".list-filters select"),
+        ("/guide", "figure.schema-diagram a"),
     ],
 )
 def test_the_keyboard_focus_is_visible(browser, site_url, path, selector):

@@ -10,18 +10,31 @@ from pathlib import Path
 from xml.etree import ElementTree
 
 import pytest
+import yaml
 from babel.dates import format_date
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
+from markupsafe import escape
 
 ROOT = Path(__file__).resolve().parents[2]
 LOCALE = ROOT / "site" / "locale"
 KEYWORDS = {"_": None, "gettext": None, "ngettext": (1, 2), "_n": (1, 2)}  # as `make i18n-extract` (-k _n:1,2)
 LANGUAGES = sorted(p.parent.parent.name for p in LOCALE.glob("*/LC_MESSAGES/messages.po"))
-PUBLIC = ["/", "/downloads", "/search?q=music", "/coverage", "/dictionary", "/town/oxelosund"]
+PUBLIC = [
+    "/",
+    "/downloads",
+    "/search?q=music",
+    "/coverage",
+    "/dictionary",
+    "/town/oxelosund",
+    "/guide",
+    "/api",
+    "/towns",
+    "/meetings?year=2018",
+]
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +122,20 @@ def test_a_message_the_catalogue_lacks_fails_the_check():
     assert "untranslated: 'A sentence no catalogue has yet'" in problems(pot, po)
 
 
+def test_the_guides_questions_in_site_yaml_are_messages_and_their_sql_is_not():
+    """The worked questions and their explanations (site/site.yaml `guide:`) are extracted as messages
+    (babel.cfg's site_yaml extractor), so a catalogue that lacks one fails the test above; the SQL is not."""
+    guide = yaml.safe_load((ROOT / "site" / "site.yaml").read_text(encoding="utf-8"))["guide"]
+    ids = {m.id for m in extracted() if m.id}
+    texts = {q[key] for q in guide for key in ("question", "how")}
+    assert len(texts) == 2 * len(guide) >= 20
+    assert texts <= ids
+    assert not {q["sql"] for q in guide} & ids
+    pot = extracted()
+    pot.add("Which town is new in the guide?")
+    assert problems(pot, catalogue("sv")) == ["missing: 'Which town is new in the guide?'"]
+
+
 def test_the_committed_template_of_messages_is_what_the_templates_use():
     """site/locale/messages.pot is what `make i18n-extract` writes: run it after changing a message."""
     with (LOCALE / "messages.pot").open("rb") as f:
@@ -132,6 +159,33 @@ async def test_every_public_page_answers_in_every_language_with_its_alternates(d
     switcher = r.text.split('<ul class="lang-switch"', 1)[1].split("</ul>", 1)[0]
     assert f'hreflang="{lang}" lang="{lang}" aria-current="true"' in switcher
     assert switcher.count("<a ") == len(LANGUAGES) + 1
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_the_guide_api_and_catalogue_speak_the_pages_language(ds, lang):
+    """/guide, /api and the catalogue's HTML view in `lang`: their headings and the guide's worked questions as
+    the catalogue translates them (read from the .po file, not written here), the SQL as it is, the links to
+    the other public pages in the same language."""
+    i18n = plugin("i18n")
+    guide = yaml.safe_load((ROOT / "site" / "site.yaml").read_text(encoding="utf-8"))["guide"]
+    pages = {
+        "/guide": "A guide to the data",
+        "/api": "The JSON API",
+        "/catalogue": "Data catalogue",
+    }
+    for path, heading in pages.items():
+        r = await ds.client.get(f"/{lang}{path}", headers={"Accept": "text/html"})
+        assert r.status_code == 200 and f'<html lang="{lang}">' in r.text
+        translated = i18n.gettext(lang, heading)
+        assert translated != heading and f"<h1>{escape(translated)}</h1>" in r.text
+        own = re.findall(r'href="(/[^"]*)"', r.text.split("<main", 1)[1])
+        public = [u for u in own if re.match(r"/(sv/|fr/|de/)?(guide|api|downloads|dictionary|catalogue)$", u)]
+        assert public and all(u.startswith(f"/{lang}/") for u in public)
+        if path == "/guide":
+            for q in guide:
+                assert f"<h3>{escape(i18n.gettext(lang, q['question']))}</h3>" in r.text
+                assert i18n.gettext(lang, q["question"]) != q["question"]
+                assert f"<code>{escape(q['sql'])}</code>" in r.text
 
 
 async def test_english_stays_at_the_root_and_says_so(ds):

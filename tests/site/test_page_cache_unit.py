@@ -22,6 +22,12 @@ spec.loader.exec_module(page_cache)
         ("/fr/town/oxelosund", b"", ""),
         ("/meetings", b"year=2018&country=SE", "country=SE&year=2018"),  # normalised: sorted
         ("/meetings", b"country=SE&year=2018", "country=SE&year=2018"),
+        ("/sv/projects", b"programme=Erasmus%2B&page=2", "page=2&programme=Erasmus%2B"),  # every list filter
+        ("/de/towns", b"status=current", "status=current"),
+        ("/sv/guide", b"", ""),
+        ("/fr/api", b"", ""),
+        ("/catalogue", b"", None),  # negotiated on Accept: one URL, several answers
+        ("/sv/catalogue", b"", None),
         ("/town/oxelosund", b"x=1", None),  # a parameter the page does not take: not kept
         ("/meetings", b"year=2018&_sort=x", None),
         ("/search", b"q=music", None),  # not listed
