@@ -265,16 +265,28 @@ def catalogue(fmt: str) -> None:
     envvar="WEB_CONCURRENCY",
     help="Processes answering requests side by side.  [default: one per core, or $WEB_CONCURRENCY]",
 )
-def serve(package: Path, metadata: Path, port: int, host: str, workers: int | None) -> None:
+@click.option(
+    "--trusted",
+    multiple=True,
+    metavar="ADDRESS",
+    help="An address the per-client limits do not apply to (a benchmark's load generator, a monitoring "
+    "probe); repeatable.",
+)
+def serve(package: Path, metadata: Path, port: int, host: str, workers: int | None, trusted: tuple[str, ...]) -> None:
     """Serve the built site with Datasette (run `douzelage build` first)."""
     for path in (package / DB_FILE, metadata):
         if not path.exists():
             raise click.UsageError(f"{path} does not exist: run `douzelage build` (or `make build`) first")
     from douzelage.serve import PortInUse
     from douzelage.serve import serve as run
+    from douzelage.serving.client_limits import address_bytes
 
     try:
-        run(package.resolve(), metadata.resolve(), host, port, workers)
+        trusted_keys = frozenset(address_bytes(a) for a in trusted)
+    except ValueError as e:
+        raise click.BadParameter(f"{e}: give an IP address such as 127.0.0.1", param_hint="--trusted") from None
+    try:
+        run(package.resolve(), metadata.resolve(), host, port, workers, trusted_keys)
     except PortInUse as e:
         click.echo(f"Error: {e}", err=True)
         sys.exit(2)

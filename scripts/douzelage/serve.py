@@ -77,8 +77,10 @@ def serve(
     host: str = "127.0.0.1",
     port: int = 8001,
     workers: int | None = None,
+    trusted: frozenset[bytes] = frozenset(),
 ) -> None:
-    """Serve until stopped (SIGINT or SIGTERM stops the workers, then this process)."""
+    """Serve until stopped (SIGINT or SIGTERM stops the workers, then this process). `trusted`: the
+    addresses (as client_limits.address_bytes gives them) the per-client limits do not apply to."""
     import uvicorn
     from datasette.app import Datasette
 
@@ -90,7 +92,7 @@ def serve(
     os.environ[BASE_URL_ENV] = base_url  # the catalogue and the JSON-LD say the same
     datasette = Datasette(**datasette_kwargs(package, metadata))
     count_sql_time(datasette)
-    app = limited(with_base_url(datasette.app(), base_url), ClientTable())
+    app = limited(with_base_url(datasette.app(), base_url), ClientTable(), trusted)
     holder = _socket(address)
     count = workers or default_workers()
     gc.freeze()  # what is set up now stays shared: the collector will not touch (and copy) it

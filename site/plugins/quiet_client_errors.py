@@ -57,7 +57,8 @@ if default_handler.rich is not None and not isinstance(default_handler.rich, Qui
 @hookimpl(tryfirst=True)
 def handle_exception(datasette, request, exception):
     if isinstance(exception, TooMuchSql):  # the address's SQL turn or time (serving/client_limits.py)
-        log_line(429, request.scope, str(exception))
+        if exception.log:  # once in a while per address, as the other refusals (client_limits.py)
+            log_line(429, request.scope, f"{exception} ({exception.refused} more refused since its last line)")
         body, kind = too_many_answer(exception.wait, request.path)
         headers = {"Retry-After": str(exception.wait), "Access-Control-Allow-Origin": "*"}
         return Response(body, status=429, headers=headers, content_type=kind)

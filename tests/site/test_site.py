@@ -591,3 +591,56 @@ def test_one_address_runs_its_sql_one_request_at_a_time_and_pays_for_it():
     wait = table.enter_sql(second, key, 2.0)
     assert wait == pytest.approx(1.0 / REFILL_PER_S + 0.1)  # the bucket is 1 s short: until it refills
     assert table.enter_sql(second, key, 2.0 + wait) == 0
+
+
+def test_a_trusted_address_is_not_limited_and_others_still_are():
+    """`douzelage serve --trusted ADDRESS` (the benchmark's load generator): its requests pass however
+    many are in flight, while another address past MAX_CONCURRENT gets 429."""
+    import asyncio
+
+    from douzelage.serving.client_limits import MAX_CONCURRENT, ClientTable, address_bytes, limited
+
+    async def run() -> dict[str, list[int]]:
+        hold = asyncio.Event()
+
+        async def app(scope, receive, send):
+            await hold.wait()
+            await send({"type": "http.response.start", "status": 200, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
+
+        guarded = limited(app, ClientTable(slots=64), frozenset({address_bytes("192.0.2.1")}))
+        statuses: dict[str, list[int]] = {"192.0.2.1": [], "192.0.2.2": []}
+
+        async def one(address):
+            async def send(message):
+                if message["type"] == "http.response.start":
+                    statuses[address].append(message["status"])
+                    if message["status"] == 200:
+                        assert any(name == b"server-timing" for name, _ in message["headers"])
+
+            scope = {"type": "http", "client": (address, 1234), "path": "/x.json", "headers": []}
+            await guarded(scope, None, send)
+
+        tasks = [asyncio.create_task(one(a)) for a in statuses for _ in range(MAX_CONCURRENT + 3)]
+        await asyncio.sleep(0.05)
+        hold.set()
+        await asyncio.gather(*tasks)
+        return statuses
+
+    statuses = asyncio.run(run())
+    assert statuses["192.0.2.1"] == [200] * (MAX_CONCURRENT + 3)
+    assert sorted(statuses["192.0.2.2"]) == [200] * MAX_CONCURRENT + [429] * 3
+
+
+def test_serve_refuses_a_trusted_value_that_is_not_an_address(tmp_path):
+    from click.testing import CliRunner
+
+    from douzelage.cli import main
+
+    (tmp_path / "douzelage.db").write_bytes(b"")
+    (tmp_path / "metadata.json").write_text("{}")
+    result = CliRunner().invoke(
+        main,
+        ["serve", "--out", str(tmp_path), "--metadata", str(tmp_path / "metadata.json"), "--trusted", "bench-box"],
+    )
+    assert result.exit_code == 2 and "--trusted" in result.output and "IP address" in result.output

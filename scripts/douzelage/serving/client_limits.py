@@ -57,9 +57,9 @@ class TooMuchSql(Base400):
 
     status = 429
 
-    def __init__(self, wait: int):
+    def __init__(self, wait: int, log: bool = True, refused: int = 0):
         super().__init__(too_many_message(wait))
-        self.wait = wait
+        self.wait, self.log, self.refused = wait, log, refused
 
 
 class Request:
@@ -108,10 +108,24 @@ class ClientTable:
             if flight < MAX_CONCURRENT and balance > 0:
                 self._write(slot, key, flight + 1, refused, balance, now, logged, in_sql)
                 return slot, 0.0, False, 0
-            wait = 1.0 if balance > 0 else _refill_wait(balance)
-            log = now - logged >= LOG_EVERY_S
-            self._write(slot, key, flight, 0 if log else refused + 1, balance, now, now if log else logged, in_sql)
-            return None, wait, log, refused
+            self._write(slot, key, flight, refused, balance, now, logged, in_sql)
+            log, refused = self._refusal(slot, now)
+            return None, 1.0 if balance > 0 else _refill_wait(balance), log, refused
+
+    def _refusal(self, slot: int, now: float) -> tuple[bool, int]:
+        """Count a refusal of the slot's address (the lock held): whether to log it (once in LOG_EVERY_S
+        per address), and how many refusals were not logged since."""
+        address, flight, refused, balance, updated, logged, in_sql = self._read(slot)
+        log = now - logged >= LOG_EVERY_S
+        self._write(slot, address, flight, 0 if log else refused + 1, balance, updated, now if log else logged, in_sql)
+        return log, refused
+
+    def refuse_sql(self, slot: int, key: bytes, now: float) -> tuple[bool, int]:
+        """A statement refused its turn: as admit's refusals, whether to log it and how many were not."""
+        with self.lock:
+            if self._read(slot)[0] != key:
+                return False, 0
+            return self._refusal(slot, now)
 
     def release(self, slot: int, key: bytes, now: float) -> None:
         with self.lock:
@@ -147,10 +161,15 @@ def _refill_wait(balance: float) -> float:
     return -balance / REFILL_PER_S + 0.1
 
 
+def address_bytes(address: str) -> bytes:
+    """An IP address as the table keys it (16 bytes); ValueError if it is not one."""
+    return ipaddress.ip_address(address).packed.rjust(16, b"\0")
+
+
 def address_key(scope: dict) -> bytes:
     host = (scope.get("client") or ("0.0.0.0",))[0]
     try:
-        return ipaddress.ip_address(host).packed.rjust(16, b"\0")
+        return address_bytes(host)
     except ValueError:
         return zlib.crc32(host.encode()).to_bytes(16, "big")
 
@@ -196,21 +215,26 @@ def _in_turn(execute_fn):
 async def _take_turn(request: Request) -> None:
     deadline = time.monotonic() + SQL_WAIT_S
     while True:
+        if request.running:  # another statement of this request took the turn while this one waited
+            return
         wait = request.table.enter_sql(request.slot, request.key, time.monotonic())
         if wait == 0:
             return
         if wait > SQL_WAIT_S or time.monotonic() >= deadline:
-            raise TooMuchSql(math.ceil(max(wait, 1.0)))
+            log, refused = request.table.refuse_sql(request.slot, request.key, time.monotonic())
+            raise TooMuchSql(math.ceil(max(wait, 1.0)), log, refused)
         await asyncio.sleep(0.005)
 
 
-def limited(app, table: ClientTable):
-    """The ASGI app, answering 429 to a client past its limits."""
+def limited(app, table: ClientTable, trusted: frozenset[bytes] = frozenset()):
+    """The ASGI app, answering 429 to a client past its limits; `trusted` addresses are not limited."""
 
     async def guarded(scope, receive, send):
         if scope["type"] != "http":
             return await app(scope, receive, send)
         key = address_key(scope)
+        if key in trusted:
+            return await app(scope, receive, _timed(send))
         slot, wait, log, refused = table.admit(key, time.monotonic())
         if slot is None:
             if log:
@@ -223,25 +247,29 @@ def limited(app, table: ClientTable):
             await _too_many(send, math.ceil(wait), scope)
             return
         _REQUEST.set(Request(table, slot, key))
-        started = time.perf_counter()
-
-        async def timed_send(message):
-            # How long the server worked on this request before answering, as a standard Server-Timing
-            # header: what `make soak` reads to show no request runs past the time limit.
-            if message["type"] == "http.response.start":
-                took = (time.perf_counter() - started) * 1000
-                message = {
-                    **message,
-                    "headers": [*message.get("headers", []), (b"server-timing", f"app;dur={took:.1f}".encode())],
-                }
-            await send(message)
-
         try:
-            await app(scope, receive, timed_send)
+            await app(scope, receive, _timed(send))
         finally:
             table.release(slot, key, time.monotonic())
 
     return guarded
+
+
+def _timed(send):
+    """`send`, adding how long the server worked on the request before answering, as a standard
+    Server-Timing header: what `make soak` reads to show no request runs past the time limit."""
+    started = time.perf_counter()
+
+    async def timed_send(message):
+        if message["type"] == "http.response.start":
+            took = (time.perf_counter() - started) * 1000
+            message = {
+                **message,
+                "headers": [*message.get("headers", []), (b"server-timing", f"app;dur={took:.1f}".encode())],
+            }
+        await send(message)
+
+    return timed_send
 
 
 def too_many_message(wait: int) -> str:
