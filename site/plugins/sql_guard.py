@@ -57,7 +57,9 @@ LIMITS = {
     sqlite3.SQLITE_LIMIT_EXPR_DEPTH: 250,
     sqlite3.SQLITE_LIMIT_COMPOUND_SELECT: 50,
     sqlite3.SQLITE_LIMIT_LIKE_PATTERN_LENGTH: 500,
-    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 250,
+    # Datasette's `_labels=on` binds one variable per distinct key of a page, up to max_returned_rows
+    # (1,000, site/site.yaml): at 250 the towns map (datasette-cluster-map's pages of 1,000) failed.
+    sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER: 1_100,
     sqlite3.SQLITE_LIMIT_FUNCTION_ARG: 100,
     sqlite3.SQLITE_LIMIT_ATTACHED: 0,
 }

@@ -120,3 +120,22 @@ async def test_connections_to_the_published_database_read_it_through_a_memory_ma
     await ds.invoke_startup()
     (mapped,) = (await ds.get_database(DATABASE_NAME).execute("PRAGMA mmap_size")).first()
     assert mapped >= db_path.stat().st_size, mapped  # SQLite's default is 0: no memory map
+
+
+@pytest.mark.asyncio
+async def test_the_towns_map_reads_a_page_of_1000_with_labels(synthetic):
+    """datasette-cluster-map asks for pages of 1,000 towns with their labels: Datasette binds one SQL
+    variable per distinct key of the page, which the SQL guard's limits must leave room for."""
+    package = synthetic / "datapackage"
+    metadata_file = synthetic / "metadata.json"
+    ds = datasette_for(package, json.loads(metadata_file.read_text()), metadata_file)
+    query = "_size=max&_labels=on&_shape=objects"
+    r = await ds.client.get(f"/{DATABASE_NAME}/towns.json?{query}")
+    assert r.status_code == 200, r.text[:300]
+    rows = r.json()["rows"]
+    with sqlite3.connect(f"file:{package / DB_FILE}?mode=ro", uri=True) as conn:
+        distinct_sources = conn.execute(
+            "select count(distinct source) from (select source from towns order by name limit 1000)"
+        ).fetchone()[0]
+    assert len(rows) == 1000 and distinct_sources > 250  # more keys to label than the old limit allowed
+    assert all(isinstance(row["source"], dict) and row["source"]["label"] for row in rows)
