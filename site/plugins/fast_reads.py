@@ -1,4 +1,4 @@
-"""Two costs of Datasette 0.65 that a read-only site need not pay on every request (issue 6).
+"""Three costs of Datasette 0.65 that a read-only site need not pay on every request (issue 6).
 
 - Permissions. Before it shows a table, Datasette looks for `allow` blocks in the metadata, and to do
   that it deep-copies the whole metadata (30 kB here: every column's description and every canned
@@ -10,6 +10,8 @@
   on every request. Each connection to an immutable database maps the file into memory instead (up to
   MMAP_MIB): pages are read in place, and the worker processes (scripts/douzelage/serve.py) share one copy, the
   operating system's, where a larger page cache would hold one more copy per process.
+- Schema versions. Before every view, Datasette reads each database's schema version to see whether its
+  tables changed: three queries. An immutable database does not change; its schema is read once.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ def memo_applies(version: str) -> bool:
 
 @hookimpl
 def startup(datasette):
+    _refresh_schemas_once(datasette)
     lookup = getattr(datasette, "_table_permission_allows", None)
     if lookup is None or not memo_applies(datasette_package.__version__):
         return
@@ -44,3 +47,23 @@ def prepare_connection(conn, database, datasette):
     db = datasette.databases.get(database)
     if db is not None and not db.is_mutable:
         conn.execute(f"PRAGMA mmap_size = {MMAP_MIB << 20}")
+
+
+def _refresh_schemas_once(datasette) -> None:
+    """Datasette asks every database for its schema version on every request (three queries, each a round
+    trip to a SQL thread) to see if a table changed. An immutable database cannot change, so where every
+    served database is immutable the schemas are read once per process and not asked for again."""
+    if not memo_applies(datasette_package.__version__) or getattr(datasette.refresh_schemas, "once", False):
+        return
+    if any(db.is_mutable for name, db in datasette.databases.items() if name != "_internal"):
+        return
+    refresh = datasette.refresh_schemas
+    done = []
+
+    async def once():
+        if not done:
+            await refresh()
+            done.append(True)
+
+    once.once = True  # type: ignore[attr-defined]
+    datasette.refresh_schemas = once

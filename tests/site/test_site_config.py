@@ -1,6 +1,6 @@
 """What the site takes from Datasette stays in step with the installed Datasette: the copies of its
-base.html and table.html templates, and the permission memo on one of its private methods
-(site/plugins/fast_reads.py)."""
+base.html and table.html templates, and the memos on its private methods (the permission look-up, the schema
+refresh; site/plugins/fast_reads.py)."""
 
 import copy
 import importlib.util
@@ -139,3 +139,33 @@ def test_every_query_of_the_public_pages_is_named_in_site_yaml_and_compiles(db_p
         params = {p: "" for p in re.findall(r":([a-z_]+)", sql)}
         conn.execute("explain " + sql, params)  # raises if a table or column is misnamed
     conn.close()
+
+
+async def test_the_schemas_of_an_immutable_database_are_read_once_per_process(built, package):
+    """fast_reads.py: Datasette reads every database's schema version before each view; with only
+    immutable databases served, it is read on the first request and never again, and pages still answer."""
+    ds = Datasette(**datasette_kwargs(package, built / "metadata.json"))
+    reads = []
+    original = ds._refresh_schemas
+
+    async def counted():
+        reads.append(1)
+        await original()
+
+    ds._refresh_schemas = counted
+    await ds.invoke_startup()
+    assert getattr(ds.refresh_schemas, "once", False)
+    for path in ("/douzelage/towns.json", "/douzelage/meetings.json?_size=1", "/-/versions.json", "/douzelage"):
+        assert (await ds.client.get(path)).status_code == 200
+    assert reads == [1]
+    assert "towns" in await ds.get_database("douzelage").table_names()
+
+
+async def test_a_mutable_database_keeps_its_schemas_read_on_every_request(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "notes.db"
+    sqlite3.connect(path).execute("create table notes (id integer primary key)").connection.commit()
+    ds = Datasette([str(path)], plugins_dir=str(SITE / "plugins"))
+    await ds.invoke_startup()
+    assert not getattr(ds.refresh_schemas, "once", False)
