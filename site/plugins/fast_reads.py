@@ -1,4 +1,4 @@
-"""Three costs of Datasette 0.65 that a read-only site need not pay on every request (issue 6).
+"""Four costs of Datasette 0.65 that a read-only site need not pay on every request (issue 6).
 
 - Permissions. Before it shows a table, Datasette looks for `allow` blocks in the metadata, and to do
   that it deep-copies the whole metadata (30 kB here: every column's description and every canned
@@ -12,10 +12,14 @@
   operating system's, where a larger page cache would hold one more copy per process.
 - Schema versions. Before every view, Datasette reads each database's schema version to see whether its
   tables changed: three queries. An immutable database does not change; its schema is read once.
+- Schema questions. A table page or a JSON answer asks its database ten times about columns, keys, the
+  full-text table and foreign keys, each a round trip to a SQL thread: an immutable database answers
+  each question once per process.
 """
 
 from __future__ import annotations
 
+import copy
 import functools
 
 import datasette as datasette_package
@@ -35,6 +39,7 @@ def memo_applies(version: str) -> bool:
 @hookimpl
 def startup(datasette):
     _refresh_schemas_once(datasette)
+    _remember_the_schema(datasette)
     lookup = getattr(datasette, "_table_permission_allows", None)
     if lookup is None or not memo_applies(datasette_package.__version__):
         return
@@ -58,7 +63,7 @@ def _refresh_schemas_once(datasette) -> None:
     if any(db.is_mutable for name, db in datasette.databases.items() if name != "_internal"):
         return
     refresh = datasette.refresh_schemas
-    done = []
+    done: list[bool] = []
 
     async def once():
         if not done:
@@ -67,3 +72,51 @@ def _refresh_schemas_once(datasette) -> None:
 
     once.once = True  # type: ignore[attr-defined]
     datasette.refresh_schemas = once
+
+
+# What Datasette asks a database about its schema, several times for each table page or JSON answer (a
+# filtered JSON query asked ten questions, each a round trip to a SQL thread): the same answer every time
+# for an immutable database.
+SCHEMA_QUESTIONS = (
+    "table_exists",
+    "table_names",
+    "table_columns",
+    "table_column_details",
+    "primary_keys",
+    "fts_table",
+    "label_column_for_table",
+    "foreign_keys_for_table",
+    "hidden_table_names",
+    "view_names",
+    "get_all_foreign_keys",
+    "get_table_definition",
+    "get_view_definition",
+)
+
+
+def _remember_the_schema(datasette) -> None:
+    """Each immutable database answers its schema questions once per process; a caller gets its own copy of
+    the answer (Datasette changes some of the lists it is given)."""
+    if not memo_applies(datasette_package.__version__):
+        return
+    for name, db in datasette.databases.items():
+        if name == "_internal" or db.is_mutable:
+            continue
+        for question in SCHEMA_QUESTIONS:
+            ask = getattr(db, question, None)
+            if ask is not None and not getattr(ask, "remembered", False):
+                setattr(db, question, _remembered(ask))
+
+
+def _remembered(ask):
+    answers: dict = {}
+
+    async def remembered(*args):
+        if args not in answers:
+            if len(answers) >= KNOWN_TABLES:  # a name that is no table is asked about once, then forgotten
+                answers.clear()
+            answers[args] = await ask(*args)
+        return copy.deepcopy(answers[args])
+
+    remembered.remembered = True  # type: ignore[attr-defined]
+    return remembered

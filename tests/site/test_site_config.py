@@ -169,3 +169,32 @@ async def test_a_mutable_database_keeps_its_schemas_read_on_every_request(tmp_pa
     ds = Datasette([str(path)], plugins_dir=str(SITE / "plugins"))
     await ds.invoke_startup()
     assert not getattr(ds.refresh_schemas, "once", False)
+
+
+async def test_an_immutable_database_answers_each_schema_question_once(built, package):
+    """fast_reads.py: a filtered JSON answer asked its database ten schema questions, each a round trip to
+    a SQL thread; remembered, the second identical request runs only its own query, gets the same answer,
+    and no caller can change what the next one is told."""
+    ds = Datasette(**datasette_kwargs(package, built / "metadata.json"))
+    await ds.invoke_startup()
+    db = ds.get_database("douzelage")
+    trips = []
+    execute_fn = db.execute_fn
+
+    async def counted(fn):
+        trips.append(fn)
+        return await execute_fn(fn)
+
+    db.execute_fn = counted
+    path = "/douzelage/towns.json?country=SE&_shape=array&_size=20"
+    first = (await ds.client.get(path)).json()
+    asked_first = len(trips)
+    trips.clear()
+    again = (await ds.client.get(path)).json()
+    assert again == first and first and all(town["country"] == "SE" for town in first)
+    assert len(trips) <= 3 < asked_first  # the rows and two more; the schema came from memory
+    columns = await db.table_columns("towns")
+    columns.append("not a column")
+    assert "not a column" not in await db.table_columns("towns")
+    for page in ("/douzelage/towns", "/douzelage/meetings?_facet=kind", "/douzelage/towns/oxelosund"):
+        assert (await ds.client.get(page)).status_code == 200
