@@ -10,16 +10,16 @@ of its addresses: the build writes the configured base URL, and a site served el
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import re
-import sys
 from functools import lru_cache
 from pathlib import Path
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
+
+from douzelage.serving.site_plugins import sibling
 
 BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # as douzelage.layout names it (set by `douzelage serve`)
 MEDIA_TYPES = {"ttl": "text/turtle", "rdf": "application/rdf+xml", "jsonld": "application/ld+json"}
@@ -34,24 +34,15 @@ ACCEPTED = {
     "application/json": "jsonld",
 }
 DEFAULT = "ttl"  # no Accept, or */*: the catalogue as harvesters have always read it
-_I18N_MODULE = "douzelage_site_i18n"  # as public_pages.py loads it: one copy of the language plugin
 
 
 def _i18n():
-    """The language plugin (site/plugins/i18n.py), loaded once by its path, as public_pages.py does."""
-    module = sys.modules.get(_I18N_MODULE)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(_I18N_MODULE, Path(__file__).resolve().with_name("i18n.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_I18N_MODULE] = module
-        spec.loader.exec_module(module)
-    return module
+    """The language plugin (site/plugins/i18n.py): its catalogues and the formatting of dates and numbers."""
+    return sibling(__file__, "i18n")
 
 
 def _package(datasette) -> Path | None:
-    mounts = dict(datasette.static_mounts or [])
-    return Path(mounts["downloads"]) if "downloads" in mounts else None
+    return sibling(__file__, "downloads_page").package_folder(datasette)
 
 
 def _negotiate(accept: str) -> str | None:

@@ -11,10 +11,7 @@ imported from the build.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
-import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -24,41 +21,27 @@ import yaml
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
-SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
-BASE_URL_ENV = "DOUZELAGE_BASE_URL"  # as douzelage.layout names it (set by `douzelage serve`)
+from douzelage.serving.site_plugins import sibling
 
-_I18N_MODULE = "douzelage_site_i18n"  # as public_pages.py loads it: one copy of the language plugin
+SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 
 
 def _i18n():
-    """The language plugin (site/plugins/i18n.py), loaded once by its path, as public_pages.py does."""
-    module = sys.modules.get(_I18N_MODULE)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(_I18N_MODULE, Path(__file__).resolve().with_name("i18n.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_I18N_MODULE] = module
-        spec.loader.exec_module(module)
-    return module
+    """The language plugin (site/plugins/i18n.py): its catalogues and the formatting of dates and numbers."""
+    return sibling(__file__, "i18n")
 
 
 # The diagram's measures, in SVG units.
 BOX_WIDTH, HEADER, ROW, GAP_X, GAP_Y, MARGIN, LANE = 200, 24, 18, 110, 22, 16, 7
 
 
-def site_base_url(datasette, request) -> str:
-    """The site's absolute address without a trailing slash: $DOUZELAGE_BASE_URL (which `douzelage serve`
-    sets to the configured or the served address), else the address this request came to."""
-    return (os.environ.get(BASE_URL_ENV) or datasette.absolute_url(request, "/")).rstrip("/")
-
-
-def _package(datasette) -> Path | None:
-    mounts = dict(datasette.static_mounts or [])
-    return Path(mounts["downloads"]) if "downloads" in mounts else None
+def _downloads():
+    """The downloads page's plugin (site/plugins/downloads_page.py): the package folder, the base URL."""
+    return sibling(__file__, "downloads_page")
 
 
 def _descriptor(datasette) -> dict:
-    package = _package(datasette)
+    package = _downloads().package_folder(datasette)
     path = package / "datapackage.json" if package else None
     if path is None or not path.is_file():
         return {"resources": []}
@@ -220,7 +203,7 @@ def _diagram_of(key: str) -> dict:
 async def guide_page(request, datasette):
     db = datasette.get_database()
     descriptor = _descriptor(datasette)
-    base = site_base_url(datasette, request)
+    base = _downloads().site_base_url(datasette, request)
     counts = await db.table_counts(limit=100)
     tables = [
         {
@@ -277,7 +260,7 @@ async def guide_page(request, datasette):
 
 
 def _manifest(datasette) -> list[dict]:
-    package = _package(datasette)
+    package = _downloads().package_folder(datasette)
     path = package / "meta" / "manifest.json" if package else None
     if path is None or not path.is_file():
         return []
@@ -299,7 +282,7 @@ async def api_page(request, datasette):
     db = datasette.get_database()
     example = (await db.execute(_page_query("guide_cite_example"))).first()
     context = {
-        "site_base_url": site_base_url(datasette, request),
+        "site_base_url": _downloads().site_base_url(datasette, request),
         "database": db.name,
         "town": dict(example) if example else None,
         "time_limit_ms": datasette.setting("sql_time_limit_ms"),

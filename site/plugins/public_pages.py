@@ -10,11 +10,9 @@ imports nothing from the build.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import re
 import sqlite3
-import sys
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -27,23 +25,16 @@ from datasette.utils.asgi import Response
 from jinja2 import pass_context
 from markupsafe import Markup, escape
 
+from douzelage.serving.site_plugins import sibling
+
 SITE_YAML = Path(__file__).resolve().parent.parent / "site.yaml"
 
 
 def _i18n():
-    """The language plugin (site/plugins/i18n.py), loaded once by its path: its catalogues and the
-    formatting of dates and numbers by language. Datasette loads its hooks on its own."""
-    module = sys.modules.get(_I18N_MODULE)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(_I18N_MODULE, Path(__file__).resolve().with_name("i18n.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[_I18N_MODULE] = module
-        spec.loader.exec_module(module)
-    return module
+    """The language plugin (site/plugins/i18n.py): its catalogues and the formatting of dates and numbers."""
+    return sibling(__file__, "i18n")
 
 
-_I18N_MODULE = "douzelage_site_i18n"
 EN = "en"
 
 

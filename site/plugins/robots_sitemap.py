@@ -11,26 +11,17 @@ take parameters; the `*` lines are for the crawlers that do.
 
 from __future__ import annotations
 
-import importlib.util
-import sys
-from pathlib import Path
 from xml.sax.saxutils import escape, quoteattr
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
 
+from douzelage.serving.site_plugins import sibling
+
 
 def _i18n():
-    """The language plugin (site/plugins/i18n.py), loaded once by its path (as public_pages.py does)."""
-    name = "douzelage_site_i18n"
-    module = sys.modules.get(name)
-    if module is None:
-        spec = importlib.util.spec_from_file_location(name, Path(__file__).resolve().with_name("i18n.py"))
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return module
+    """The language plugin (site/plugins/i18n.py): its catalogues and the formatting of dates and numbers."""
+    return sibling(__file__, "i18n")
 
 
 async def _names(datasette, db) -> list[str]:
