@@ -9,7 +9,6 @@ import sqlite3
 import pytest
 
 PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
 
 
 @pytest.fixture(scope="module")
@@ -18,17 +17,6 @@ def towns(db_path) -> dict[str, str]:
     rows = dict(conn.execute("select id, name from towns where latitude is not null and longitude is not null"))
     conn.close()
     return rows
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def test_landing_page_map_shows_one_marker_per_member_town(page, site_url, towns, screenshots):

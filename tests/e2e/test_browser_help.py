@@ -15,7 +15,6 @@ import pytest
 from douzelage.files import load_yaml
 from douzelage.layout import SITE
 
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 SEARCHED = {  # kind: table and the columns the search reads (site.yaml full_text)
     "town": "towns",
@@ -23,17 +22,6 @@ SEARCHED = {  # kind: table and the columns the search reads (site.yaml full_tex
     "project": "projects",
     "source": "sources",
 }
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 @pytest.fixture(scope="module")

@@ -3,32 +3,12 @@ Playwright, against a real `douzelage serve` of the real data. Every number the 
 with SQL in the database file the site serves, so they hold as the data grows."""
 
 import re
-import sqlite3
 
 import pytest
 
-DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 PAGE_SIZE = 25  # site/plugins/list_pages.py
 MEETING_YEAR = "coalesce(cast(substr(start_date, 1, 4) as integer), year)"
-
-
-@pytest.fixture(scope="module")
-def sql(db_path):
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    yield lambda q, *p: conn.execute(q, p).fetchall()
-    conn.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def rows(page):
@@ -256,7 +236,7 @@ def test_a_table_page_folds_its_column_descriptions_and_shows_a_row_above_the_fo
     assert described.count() == len(columns) and not described.first.is_visible()
     first = page.locator("table.rows-and-columns tbody tr").first
     box = first.bounding_box()
-    assert box is not None and box["y"] + 20 <= DESKTOP["height"], f"the first row starts at {box}"
+    assert box is not None and box["y"] + 20 <= page.viewport_size["height"], f"the first row starts at {box}"
     page.screenshot(path=screenshots / f"table-{table}-desktop.png")
     fold.locator("summary").click()
     assert described.first.is_visible()

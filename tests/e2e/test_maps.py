@@ -3,29 +3,7 @@ a real `douzelage serve` of the real data. Map tiles cannot load here (no networ
 their markers, drawn by site/static/town-map.js with the Leaflet this site serves; every expected marker
 is counted with SQL in the database the site serves."""
 
-import sqlite3
-
 import pytest
-
-DESKTOP = {"width": 1280, "height": 900}
-
-
-@pytest.fixture(scope="module")
-def sql(db_path):
-    conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True)
-    yield lambda q, *p: conn.execute(q, p).fetchall()
-    conn.close()
-
-
-@pytest.fixture
-def page(browser):
-    context = browser.new_context(viewport=DESKTOP)
-    page = context.new_page()
-    errors = []
-    page.on("pageerror", lambda e: errors.append(str(e)))
-    yield page
-    context.close()
-    assert errors == [], f"JavaScript errors: {errors}"
 
 
 def markers(page) -> dict[str, str]:
