@@ -13,10 +13,12 @@ from pathlib import Path
 import httpx
 import pytest
 from datasette.app import Datasette
+from rdflib import Graph
 
 from douzelage.layout import DB_FILE, SOURCES
 from douzelage.publish import build
 from douzelage.serve import datasette_kwargs
+from douzelage.write.dcat import PREFIXES
 
 # The official standards, vendored unchanged with their licences (tests/standards/README.md).
 STANDARDS = Path(__file__).resolve().parent / "standards"
@@ -57,6 +59,21 @@ def standard(*parts: str) -> Path:
     path = STANDARDS.joinpath(*parts)
     assert path.is_file(), f"{path} is not vendored: see tests/standards/README.md"
     return path
+
+
+def rdflib_json_ld(graph: Graph) -> bytes:
+    """rdflib's JSON-LD with the catalogue's context, nodes and value lists sorted: what the build wrote before."""
+    context = {p: str(ns) for p, ns in graph.namespaces() if p in PREFIXES}
+    doc = json.loads(graph.serialize(format="json-ld", context=context))
+    nodes = doc.get("@graph", [doc])
+    for n in nodes:
+        for k, v in n.items():
+            if isinstance(v, list):
+                n[k] = sorted(v, key=lambda x: json.dumps(x, sort_keys=True))
+    nodes.sort(key=lambda n: n["@id"])
+    return (
+        json.dumps({"@context": context, "@graph": nodes}, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+    ).encode()
 
 
 def _free_port() -> int:

@@ -11,7 +11,6 @@ process, so a caller treats both alike. Nothing here knows what is being made.
 from __future__ import annotations
 
 import marshal
-import multiprocessing
 import os
 import pickle
 import tempfile
@@ -19,7 +18,7 @@ from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
 
-from douzelage.forking import die_with_parent
+from douzelage.forking import die_with_parent, fork_context
 
 Work = Callable[..., Generator[Any, None, Any]]
 
@@ -46,7 +45,7 @@ class Elsewhere:
         fd, spool_name = tempfile.mkstemp(prefix=".parallel-", suffix=".spool", dir=folder)
         spool, self.spool = os.fdopen(fd, "wb"), open(spool_name, "rb")
         os.unlink(spool_name)  # gone when both ends are closed, whatever happens
-        context = multiprocessing.get_context("fork")
+        context = fork_context()
         self.receive, send = context.Pipe(duplex=False)
         self.process = context.Process(target=self._work, args=(fn, args, spool, send), daemon=True)
         self.process.start()

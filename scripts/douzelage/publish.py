@@ -11,7 +11,6 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import fcntl
-import multiprocessing
 import os
 import shutil
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -21,7 +20,7 @@ from douzelage import report
 from douzelage.check.lint import lint_descriptor, lint_metadata
 from douzelage.descriptor import REPORT_TABLES, TABLES
 from douzelage.files import read_only
-from douzelage.forking import die_with_parent
+from douzelage.forking import die_with_parent, fork_context
 from douzelage.layout import DB_FILE, GEOJSON_FILE, INSPECT_FILE, METADATA, PACKAGE, SOURCES, ZIP_FILE
 from douzelage.load.model import Model
 from douzelage.pipeline import check, read_and_load
@@ -55,21 +54,27 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
             writers.wait_for_files()  # and is stored once they have read theirs
             report.insert(model.conn, coverage)
             writers.write_tables(model, REPORT_TABLES)
-            descriptor = writers.write_package()
+            descriptor, zipped = writers.write_package()
             finish_database(model)
         finally:
             model.close()
         writers.start(write_dictionary, out)  # the data dictionary, from the files above
         writers.start(check_integrity, out / DB_FILE)
+        linted = writers.start(lint_outputs, descriptor, out / DB_FILE)
         write_inspect_file(out / DB_FILE, out / INSPECT_FILE)
-        problems = lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), out / DB_FILE)
-        if problems:  # our own descriptor or metadata.json is wrong: a bug, said plainly
+        zipped.result()
+        write_catalogue(out)  # the DCAT-AP catalogue, with every file's size and checksum
+        if problems := linted.result():  # our own descriptor or metadata.json is wrong: a bug, said plainly
             raise DataError(problems)
         writers.wait()
-    write_catalogue(out)  # the DCAT-AP catalogue, with every file's size and checksum
     write_schema_org(out)  # what the site shows, as files: schema.org JSON-LD, then the manifest
     write_manifest(out, descriptor)
     return loaded.found.notices
+
+
+def lint_outputs(descriptor: dict, db: Path) -> list[Problem]:
+    """The published descriptor and metadata.json, by the strict profiles and against the database."""
+    return lint_descriptor(descriptor) + lint_metadata(datasette_metadata(), db)
 
 
 def check_integrity(db: Path) -> None:
@@ -87,9 +92,7 @@ class Writers:
 
     def __init__(self, out: Path):
         self.out = out
-        self.pool = ProcessPoolExecutor(
-            max_workers=2, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent
-        )
+        self.pool = ProcessPoolExecutor(max_workers=2, mp_context=fork_context(), initializer=die_with_parent)
         self.files: dict[str, Future] = {}
         self.started: list[Future] = []
 
@@ -114,16 +117,18 @@ class Writers:
         for future in self.files.values():
             future.result()
 
-    def write_package(self) -> dict:
-        """Wait for the files; write datapackage.json, and start the zip of them all. Returns the descriptor."""
+    def write_package(self) -> tuple[dict, Future]:
+        """Wait for the files; write datapackage.json, and start the zip of them all.
+        Returns the descriptor, and the zip's future."""
         stats = {name: future.result() for name, future in self.files.items()}
         descriptor = write_descriptor(self.out, stats)
-        self.start(write_zip, self.out, ["datapackage.json", *stats], self.out / ZIP_FILE)
-        return descriptor
+        return descriptor, self.start(write_zip, self.out, ["datapackage.json", *stats], self.out / ZIP_FILE)
 
-    def start(self, fn, *args) -> None:
+    def start(self, fn, *args) -> Future:
         """Run fn(*args) in a helper; wait() returns once it is done (and raises what it raised)."""
-        self.started.append(self.pool.submit(fn, *args))
+        future = self.pool.submit(fn, *args)
+        self.started.append(future)
+        return future
 
     def wait(self) -> None:
         for future in self.started:

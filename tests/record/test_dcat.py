@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from conftest import standard
+from conftest import rdflib_json_ld, standard
 from pyshacl import validate
 from rdflib import RDF, BNode, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
@@ -78,6 +78,12 @@ def test_a_format_outside_the_eu_file_type_vocabulary_does_not_conform(graph, vo
 def test_turtle_rdf_xml_and_json_ld_say_the_same(package, graph):
     for name in ("catalogue.rdf", "catalogue.jsonld"):
         assert isomorphic(graph, Graph().parse(package / "dcat" / name)), name
+
+
+def test_the_catalogue_files_are_what_rdflibs_own_writers_write(package):
+    graph = dcat.catalogue_graph(package)
+    assert (package / "dcat" / "catalogue.ttl").read_bytes() == graph.serialize(format="turtle", encoding="utf-8")
+    assert (package / "dcat" / "catalogue.jsonld").read_bytes() == rdflib_json_ld(graph)
 
 
 def test_no_blank_nodes_and_every_described_node_is_an_absolute_iri(graph, descriptor):
