@@ -42,7 +42,9 @@ def write_all(sources: Path, out: Path) -> list[Problem]:
     Writing overlaps checking, here and only here: once the tables are loaded and derived without a
     problem, two helper processes start writing their CSVs (and the GeoJSON) while the rules check them
     (both only read the database); a problem stops the build and nothing they wrote is published. The
-    report's tables are written once the report is made, after the checks."""
+    report's tables are written once the report is made, after the checks. The helpers then write the
+    zip and the data dictionary, check the database's integrity and lint the descriptor and metadata.json
+    while this process writes the catalogue; a lint problem stops the build before the swap."""
     with Writers(out) as writers:
         loaded = read_and_load(sources, out / DB_FILE)
         if loaded.clean:

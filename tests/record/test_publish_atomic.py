@@ -167,3 +167,26 @@ def test_a_build_killed_at_any_moment_leaves_the_old_or_the_new_package_never_a_
         f"build {duration:.2f} s, scratch to swap {to_swap:.2f} s; {len(outcomes)} kills: "
         f"{swapped} completed the swap, {len(outcomes) - swapped} left the previous build"
     )
+
+
+def test_a_lint_problem_in_what_the_build_wrote_stops_it_and_changes_nothing_published(
+    sources_copy, tmp_path, monkeypatch
+):
+    """The lint of the published descriptor and metadata.json runs in a helper beside the catalogue:
+    its verdict still stops the build before the swap."""
+    from douzelage import publish
+    from douzelage.problems import DataError
+
+    out, meta = tmp_path / "datapackage", tmp_path / "metadata.json"
+    publish.build(sources_copy, out, meta)
+    before = snapshot(out, meta)
+    edit_a_title(sources_copy)
+    good = publish.datasette_metadata
+    monkeypatch.setattr(publish, "datasette_metadata", lambda: {**good(), "licence_urll": "a typo"})
+    with pytest.raises(DataError) as e:
+        publish.build(sources_copy, out, meta)
+    assert [(p.file, p.column, p.value, p.rule) for p in e.value.problems] == [
+        ("metadata.json", "(top level)", "licence_urll", "unknown-key")
+    ]
+    assert snapshot(out, meta) == before
+    assert not scratch_folders(tmp_path)
