@@ -446,10 +446,7 @@ def turtle(graph: Graph) -> bytes:
     blocks = []
     listing = _listing(graph)
     for s in sorted(listing, key=lambda s: (references.get(s, 0), s)):
-        lines = []
-        for p, objects in listing[s]:
-            indent = ",\n" + " " * 8
-            lines.append(f"{name(p, verb=True)} {indent.join(name(o) for o in objects)}")
+        lines = [f"{name(p, verb=True)} " + ",\n        ".join(name(o) for o in objects) for p, objects in listing[s]]
         blocks.append(f"\n{name(s)} " + " ;\n    ".join(lines) + " .\n")
     prefixes = "".join(f"@prefix {p}: <{ns}> .\n" for p, ns in sorted(used.items()))
     return (prefixes + "".join(blocks) + "\n").encode("utf-8")
@@ -497,20 +494,21 @@ def rdf_xml(graph: Graph) -> bytes:
     The catalogue has no blank nodes, so every subject is one rdf:Description with rdf:about.
     """
     nm = graph.namespace_manager
-    o: Any
     used = {nm.compute_qname_strict(str(p))[:2] for p in set(graph.predicates())}
     lines = ['<?xml version="1.0" encoding="utf-8"?>', "<rdf:RDF"]
     namespaces = dict(sorted({**{pfx: str(ns) for pfx, ns in used}, "rdf": str(RDF)}.items()))
     lines += [f'   xmlns:{pfx}="{escape(ns)}"' for pfx, ns in namespaces.items()]
     lines[-1] += ">"
-    for s in sorted(set(graph.subjects()), key=str):
+    listing = _listing(graph)
+    for s in sorted(listing, key=str):
         lines.append(f'  <rdf:Description rdf:about="{escape(str(s))}">')
-        for p, o in sorted(graph.predicate_objects(s)):  # type: ignore[type-var]
+        for p, objects in sorted(listing[s], key=lambda po: po[0]):  # by predicate IRI, rdf:type among them
             pfx, _, local = nm.compute_qname_strict(str(p))
             tag = f"{pfx}:{local}"
-            if isinstance(o, URIRef):
-                lines.append(f'    <{tag} rdf:resource="{escape(str(o))}"/>')
-            else:
+            for o in objects:
+                if isinstance(o, URIRef):
+                    lines.append(f'    <{tag} rdf:resource="{escape(str(o))}"/>')
+                    continue
                 attr = (
                     f' xml:lang="{o.language}"'
                     if o.language
